@@ -1,0 +1,40 @@
+# tacjax: one command to set up and run the main job, one to set up and run every test.
+#   make run    # venv + install + the main job (reproduction study on data that needs no download)
+#   make test   # venv + install + ruff + the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Fastest correct CPU configuration (see README, "Performance"): tcmalloc + Eigen convolutions.
+TUNED := $(PY) -m tacjax.runtime --exec
+
+.PHONY: install system-deps run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,mlx,train]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Optional system libraries (tcmalloc for JAX, OpenBLAS for MLX); skipped quietly if apt is absent.
+system-deps:
+	-@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q libtcmalloc-minimal4 libopenblas0-pthread >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libtcmalloc-minimal4 libopenblas0-pthread >/dev/null 2>&1) || true; fi
+
+run: install system-deps
+	$(TUNED) scripts/bench_tac.py --quick
+
+bench: install system-deps
+	$(PY) scripts/bench_tac.py
+
+lint: install
+	$(VENV)/bin/ruff check tacjax tests scripts
+
+test: install
+	$(VENV)/bin/ruff check tacjax tests scripts
+	$(PY) -m pytest -q -n 2 tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,67 @@
+"""tacjax: fast spiking neural networks in JAX.
+
+Conventions: time-major arrays ``[T, B, ...]``, images NHWC, float32 by default (bfloat16
+works), every public function pure and jit/vmap/grad compatible, parameters as small
+immutable pytrees.
+"""
+
+from tacjax.aggregate import (
+    WEIGHTS,
+    aggregate,
+    aggregation_weights,
+    chunk_lengths,
+    conv_calls,
+    init_weight_logits,
+    tac,
+    tac_tp,
+)
+from tacjax.dynamic import aggregate_dynamic, chunk_mask, tac_dynamic, tac_tp_dynamic
+from tacjax.encoding import delta, latency, rate, repeat
+from tacjax.neurons import RESETS, LIFParams, lif_scan, lif_step
+from tacjax.surrogate import (
+    SURROGATES,
+    SpikeFn,
+    atan,
+    fast_sigmoid,
+    get_surrogate,
+    heaviside,
+    sigmoid,
+    straight_through,
+    surrogate_grad,
+    triangle,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RESETS",
+    "SURROGATES",
+    "WEIGHTS",
+    "LIFParams",
+    "SpikeFn",
+    "aggregate",
+    "aggregate_dynamic",
+    "aggregation_weights",
+    "atan",
+    "chunk_lengths",
+    "chunk_mask",
+    "conv_calls",
+    "delta",
+    "fast_sigmoid",
+    "get_surrogate",
+    "heaviside",
+    "init_weight_logits",
+    "latency",
+    "lif_scan",
+    "lif_step",
+    "rate",
+    "repeat",
+    "sigmoid",
+    "straight_through",
+    "surrogate_grad",
+    "tac",
+    "tac_dynamic",
+    "tac_tp",
+    "tac_tp_dynamic",
+    "triangle",
+]
