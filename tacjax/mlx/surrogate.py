@@ -1,0 +1,166 @@
+"""Surrogate spike functions in MLX: exact Heaviside forward, smooth gradient backward.
+
+Mirror of ``tacjax.surrogate``: same names, signatures ``f(x, slope) -> spikes``, default slopes
+and gradient formulas (table below). Each function is an ``mx.custom_function`` whose custom
+VJP (reverse mode, used by ``mx.grad``/``mx.value_and_grad``) and custom JVP (forward mode,
+used by ``mx.jvp`` and ``surrogate_grad``) return ``g(x, slope)``; ``slope`` gets a zero
+gradient. Each public function carries ``.grad`` (the closed form, on ``mx.array``) and
+``.default_slope``, like its JAX twin.
+
+=================  ======================================================  ===============
+name               gradient ``g(x, slope)``                                default slope
+=================  ======================================================  ===============
+fast_sigmoid       ``1 / (1 + slope*|x|)**2``                              25.0
+atan               ``(slope/2) / (1 + (pi/2 * slope * x)**2)``             2.0
+sigmoid            ``slope * s * (1 - s)``, ``s = sigmoid(slope*x)``       4.0
+triangle           ``slope * max(0, 1 - slope*|x|)``                       1.0
+straight_through   ``slope`` everywhere                                    1.0
+=================  ======================================================  ===============
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import mlx.core as mx
+
+from tacjax.mlx import _checks
+
+__all__ = [
+    "SURROGATES",
+    "SpikeFn",
+    "atan",
+    "fast_sigmoid",
+    "get_surrogate",
+    "heaviside",
+    "sigmoid",
+    "straight_through",
+    "surrogate_grad",
+    "triangle",
+]
+
+SpikeFn = Callable[[mx.array], mx.array]
+"""A spike function ``x -> spikes`` applied to ``membrane - threshold``."""
+
+
+def heaviside(x: mx.array) -> mx.array:
+    """Exact step ``x >= 0 -> 1.0`` in ``x``'s dtype; zero gradient almost everywhere."""
+    x = _checks.asarray(x)
+    return (x >= 0).astype(x.dtype)
+
+
+def _make(name: str, grad: Callable[[mx.array, mx.array], mx.array], default: float, doc: str):
+    @mx.custom_function
+    def spike(x, slope):
+        return (x >= 0).astype(x.dtype)
+
+    @spike.vjp
+    def _vjp(primals, cotangent, output):
+        x, slope = primals
+        g = grad(x, slope)
+        return (cotangent * g).astype(x.dtype), mx.zeros_like(slope)
+
+    @spike.jvp
+    def _jvp(primals, tangents):
+        x, slope = primals
+        x_dot = tangents[0]
+        if x_dot is None:  # only the slope is perturbed: it has no effect on the output
+            return mx.zeros_like(x)
+        return (grad(x, slope) * x_dot).astype(x.dtype)
+
+    def fn(x: mx.array, slope: mx.array | float = default) -> mx.array:
+        x = _checks.asarray(x)
+        if not _checks.is_floating(x.dtype):
+            raise TypeError(
+                f"{name}: argument `x` must be floating (membrane - threshold); got dtype "
+                f"{x.dtype} with shape {tuple(x.shape)}."
+            )
+        return spike(x, _checks.param(slope, x.dtype))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (
+        f"Heaviside spike with the {name} surrogate gradient (MLX).\n\n"
+        f"Args:\n    x: ``membrane - threshold``, any shape, floating dtype.\n"
+        f"    slope: sharpness, scalar or broadcastable to ``x`` (default {default}).\n\n"
+        f"Returns:\n    ``(x >= 0)`` as ``x.dtype``, same shape as ``x``.\n\n"
+        f"Gradient: {doc}.\n"
+    )
+    fn.grad = grad
+    fn.default_slope = default
+    return fn
+
+
+def _fast_sigmoid_grad(x, k):
+    return 1.0 / (1.0 + k * mx.abs(x)) ** 2
+
+
+def _atan_grad(x, a):
+    return (a / 2.0) / (1.0 + (math.pi / 2.0 * a * x) ** 2)
+
+
+def _sigmoid_grad(x, k):
+    s = mx.sigmoid(k * x)
+    return k * s * (1.0 - s)
+
+
+def _triangle_grad(x, k):
+    return k * mx.maximum(0.0, 1.0 - k * mx.abs(x))
+
+
+def _straight_through_grad(x, k):
+    k = k if isinstance(k, mx.array) else mx.array(k)
+    return mx.broadcast_to(k, x.shape).astype(x.dtype)
+
+
+fast_sigmoid = _make("fast_sigmoid", _fast_sigmoid_grad, 25.0, "``1 / (1 + slope*|x|)**2``")
+atan = _make("atan", _atan_grad, 2.0, "``(slope/2) / (1 + (pi/2*slope*x)**2)``")
+sigmoid = _make("sigmoid", _sigmoid_grad, 4.0, "``slope*s*(1-s)`` with ``s = sigmoid(slope*x)``")
+triangle = _make("triangle", _triangle_grad, 1.0, "``slope * max(0, 1 - slope*|x|)``")
+straight_through = _make("straight_through", _straight_through_grad, 1.0, "``slope`` everywhere")
+
+SURROGATES: dict[str, Callable[..., mx.array]] = {
+    "fast_sigmoid": fast_sigmoid,
+    "atan": atan,
+    "sigmoid": sigmoid,
+    "triangle": triangle,
+    "straight_through": straight_through,
+}
+
+
+def get_surrogate(name: str, slope: float | mx.array | None = None) -> SpikeFn:
+    """Return the spike function ``x -> spikes`` called ``name``, with ``slope`` bound.
+
+    Args:
+        name: one of ``SURROGATES``.
+        slope: sharpness; ``None`` keeps the surrogate's default.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if name not in SURROGATES:
+        raise ValueError(f"get_surrogate: unknown surrogate {name!r}; expected one of "
+                         f"{tuple(SURROGATES)}.")
+    f = SURROGATES[name]
+    s = f.default_slope if slope is None else slope
+
+    def spike_fn(x: mx.array) -> mx.array:
+        return f(x, s)
+
+    spike_fn.__name__ = f"{name}(slope={s})" if not isinstance(s, mx.array) else name
+    return spike_fn
+
+
+def surrogate_grad(spike_fn: SpikeFn, x: mx.array) -> mx.array:
+    """Elementwise derivative ``d spike_fn(x) / dx`` of any spike function (one ``mx.jvp``).
+
+    Args:
+        spike_fn: a function ``x -> spikes`` (elementwise).
+        x: ``membrane - threshold``, any shape.
+
+    Returns:
+        Array of ``x``'s shape with the surrogate gradient at each element.
+    """
+    x = _checks.asarray(x)
+    _, (g,) = mx.jvp(lambda a: spike_fn(a), [x], [mx.ones_like(x)])
+    return g
