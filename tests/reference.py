@@ -1,0 +1,35 @@
+"""Plain NumPy references for the tests (loops written for clarity, not speed)."""
+
+import numpy as np
+
+
+def lif_numpy(x, beta, threshold, reset, v0=None):
+    """Reference LIF: returns spikes [T, ...], membrane before reset [T, ...], final v."""
+    x = np.asarray(x, np.float64)
+    beta = np.asarray(beta, np.float64)
+    threshold = np.asarray(threshold, np.float64)
+    v = np.zeros(x.shape[1:]) if v0 is None else np.asarray(v0, np.float64)
+    spikes, mem = [], []
+    for t in range(x.shape[0]):
+        h = beta * v + x[t]
+        s = (h >= threshold).astype(np.float64)
+        if reset == "subtract":
+            v = h - threshold * s
+        elif reset == "zero":
+            v = h * (1 - s)
+        else:
+            v = h
+        spikes.append(s)
+        mem.append(h)
+    return np.stack(spikes), np.stack(mem), v
+
+
+def aggregate_numpy(x, k, w):
+    """Reference chunk aggregation with explicit weights w[K]; short last chunk uses w[K-L:]."""
+    x = np.asarray(x, np.float64)
+    out = []
+    for start in range(0, x.shape[0], k):
+        chunk = x[start:start + k]
+        ww = np.asarray(w, np.float64)[k - chunk.shape[0]:]
+        out.append(np.tensordot(ww, chunk, axes=(0, 0)))
+    return np.stack(out)
