@@ -145,13 +145,39 @@ def _aggregate(x, k: int, w, *, mean: bool = False):
         pad = jnp.zeros((k - rem, *x.shape[1:]), x.dtype)
         x = jnp.concatenate([x[: n_full * k], pad, x[n_full * k:]], axis=0)
     xr = x.reshape(x.shape[0] // k, k, *x.shape[1:])
-    # Unrolled weighted sum: one fused pass over x (the Horner form, without its chain).
-    acc = xr[:, 0] * w[0]
-    for j in range(1, k):
-        acc = acc + xr[:, j] * w[j]
+    acc = _chunk_sum(xr, w) if w.ndim == 1 else _chunk_sum_unrolled(xr, w)
     if mean and rem:
         acc = acc.at[-1].multiply(jnp.asarray(k / rem, x.dtype))
     return acc
+
+
+def _chunk_sum_unrolled(xr, w):
+    """``sum_j w[j] * xr[:, j]``: one fused pass over ``xr`` (the Horner form without its chain)."""
+    acc = xr[:, 0] * w[0]
+    for j in range(1, xr.shape[1]):
+        acc = acc + xr[:, j] * w[j]
+    return acc
+
+
+@jax.custom_jvp
+def _chunk_sum(xr, w):
+    """``[C, K, ...] x [K] -> [C, ...]`` weighted chunk sum.
+
+    Why a custom JVP: undifferentiated, the unrolled sum is the fastest form (a single fused pass).
+    Under differentiation XLA fused that elementwise sum into the transpose that feeds the
+    weight-gradient convolution and recomputed it there (measured 57 ms instead of 3 ms on the MNIST
+    layer). When differentiated (forward or reverse mode), the primal therefore runs as an einsum (a
+    dot: its output is a materialised buffer that nothing fuses into); the tangent is linear.
+    """
+    return _chunk_sum_unrolled(xr, w)
+
+
+@_chunk_sum.defjvp
+def _chunk_sum_jvp(primals, tangents):
+    xr, w = primals
+    xr_dot, w_dot = tangents
+    out = jnp.einsum("ck...,k->c...", xr, w)
+    return out, jnp.einsum("ck...,k->c...", xr_dot, w) + jnp.einsum("ck...,k->c...", xr, w_dot)
 
 
 def _fold_apply(op: LinearOp, frames, fn: str):
