@@ -190,3 +190,17 @@ def test_bad_inputs(conv_setup):
     # per-output-channel beta works when agg_beta is given explicitly
     s, _ = tj.tac(x, op, 2, tj.LIFParams(beta=jnp.full((4,), 0.9)), agg_beta=0.9)
     assert s.shape == (4, 2, 6, 6, 4)
+
+
+def test_aggregate_derivatives_forward_and_reverse():
+    # d/dx_t of sum(g * aggregate(x)) is w[j] * g[c] for frame t = c*K + j; d/dw_j is sum_c x[cK+j] g[c]
+    x = jax.random.normal(jax.random.key(0), (6, 4))
+    g = jax.random.normal(jax.random.key(1), (3, 4))
+    w = jnp.array([0.3, 0.7])
+    gx, gw = jax.grad(lambda x, w: jnp.sum(g * tj.aggregate(x, 2, w)), argnums=(0, 1))(x, w)
+    np.testing.assert_allclose(gx, np.repeat(np.asarray(g), 2, 0) * np.tile(np.asarray(w), 3)[:, None],
+                               rtol=1e-6)
+    np.testing.assert_allclose(gw, np.einsum("ckf,cf->k", np.asarray(x).reshape(3, 2, 4), g), rtol=1e-5)
+    dx = jax.random.normal(jax.random.key(2), x.shape)
+    _, tangent = jax.jvp(lambda x: tj.aggregate(x, 2, w), (x,), (dx,))
+    np.testing.assert_allclose(tangent, tj.aggregate(dx, 2, w), rtol=1e-5, atol=1e-6)
