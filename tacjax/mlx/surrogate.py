@@ -100,8 +100,8 @@ def _atan_grad(x, a):
 
 
 def _sigmoid_grad(x, k):
-    s = mx.sigmoid(k * x)
-    return k * s * (1.0 - s)
+    # k * s * (1 - s) written as k * s(kx) * s(-kx): no cancellation for large |x| in float32
+    return k * mx.sigmoid(k * x) * mx.sigmoid(-k * x)
 
 
 def _triangle_grad(x, k):

@@ -1,0 +1,63 @@
+"""MLX shape-stable forms against the JAX ones (and against the MLX static forms)."""
+
+import pytest
+
+mx = pytest.importorskip("mlx.core", reason="mlx is not installed: pip install 'tacjax[mlx]'")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from xbackend import assert_forward, assert_spikes_match  # noqa: E402
+
+import tacjax  # noqa: E402
+import tacjax.mlx as tm  # noqa: E402
+
+T, B, N, M = 7, 2, 5, 3
+RNG = np.random.default_rng(5)
+X = RNG.normal(0.3, 0.6, (T, B, N)).astype(np.float32)
+WD = RNG.normal(0, 0.7, (N, M)).astype(np.float32)
+
+
+def _opj(z):
+    return z @ jnp.asarray(WD)
+
+
+def _opm(z):
+    return z @ mx.array(WD)
+
+
+@pytest.mark.parametrize("weights", ["beta", "sum", "mean"])
+def test_aggregate_dynamic_and_mask(weights):
+    for k in (1, 2, 3, 4, 9):
+        assert_forward(tm.aggregate_dynamic(mx.array(X), k, weights, 0.8),
+                       tacjax.aggregate_dynamic(jnp.asarray(X), k, weights, 0.8))
+        np.testing.assert_array_equal(np.array(tm.chunk_mask(T, k)), np.asarray(tacjax.chunk_mask(T, k)))
+    static = tm.aggregate(mx.array(X), 3, weights, 0.8)
+    assert_forward(tm.aggregate_dynamic(mx.array(X), mx.array(3), weights, 0.8)[: static.shape[0]], static)
+
+
+@pytest.mark.parametrize("fn", ["tac_dynamic", "tac_tp_dynamic"])
+def test_tac_dynamic_matches_jax(fn):
+    p_j, p_m = tacjax.LIFParams(0.8, 0.9, "zero"), tm.LIFParams(0.8, 0.9, "zero")
+    ks = jnp.asarray([1, 2, 3, 4])
+    sj, hj = jax.vmap(lambda k: getattr(tacjax, fn)(jnp.asarray(X), _opj, k, p_j,
+                                                    return_membrane=True))(ks)
+    _, vj = jax.vmap(lambda k: getattr(tacjax, fn)(jnp.asarray(X), _opj, k, p_j))(ks)
+    for i, k in enumerate((1, 2, 3, 4)):
+        sm, hm = getattr(tm, fn)(mx.array(X), _opm, k, p_m, return_membrane=True)
+        _, vm = getattr(tm, fn)(mx.array(X), _opm, k, p_m)
+        assert_spikes_match(sm, sj[i], hm, hj[i], 0.9)
+        assert_forward(vm, vj[i])
+        static = getattr(tm, fn.removesuffix("_dynamic"))(mx.array(X), _opm, k, p_m)[0]
+        assert_forward(sm[: static.shape[0]], static)
+
+
+def test_errors():
+    with pytest.raises(TypeError, match="scalar integer"):
+        tm.aggregate_dynamic(X, 2.0)
+    with pytest.raises(ValueError, match=">= 1"):
+        tm.tac_dynamic(X, _opm, 0)
+    with pytest.raises(TypeError, match="explicit weight arrays"):
+        tm.aggregate_dynamic(X, 2, mx.ones(2))
+    with pytest.raises(ValueError, match="per-channel"):
+        tm.tac_tp_dynamic(X, _opm, 2, tm.LIFParams(beta=np.full(M, 0.9, np.float32)))

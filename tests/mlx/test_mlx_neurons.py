@@ -1,0 +1,123 @@
+"""MLX LIF against JAX: lif_step/lif_scan forward, spikes (with the spike rule), gradients, errors."""
+
+import itertools
+
+import pytest
+
+mx = pytest.importorskip("mlx.core", reason="mlx is not installed: pip install 'tacjax[mlx]'")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from xbackend import (  # noqa: E402
+    ambiguous_mask,
+    assert_forward,
+    assert_grad,
+    assert_spikes_match,
+)
+
+import tacjax  # noqa: E402
+import tacjax.mlx as tm  # noqa: E402
+
+RNG = np.random.default_rng(1)
+T, B, C = 9, 3, 4
+X = RNG.normal(0.35, 0.6, (T, B, C)).astype(np.float32)
+BETA_C = np.array([0.5, 0.8, 0.9, 1.0], np.float32)
+THR_C = np.array([0.6, 1.0, 1.2, 0.8], np.float32)
+
+
+def _params(mod, beta, thr, reset, detach):
+    return mod.LIFParams(beta=beta, threshold=thr, reset=reset, detach_reset=detach)
+
+
+def test_lifparams_same_fields_and_defaults():
+    import dataclasses
+
+    fj = [(f.name, f.default) for f in dataclasses.fields(tacjax.LIFParams)]
+    fm = [(f.name, f.default) for f in dataclasses.fields(tm.LIFParams)]
+    assert fj == fm
+    assert tm.RESETS == tacjax.RESETS
+    with pytest.raises(ValueError, match="unknown reset"):
+        tm.LIFParams(reset="soft")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tm.LIFParams().beta = 0.5
+
+
+@pytest.mark.parametrize("reset,detach,per_channel",
+                         [(r, d, p) for r, (d, p) in itertools.product(tacjax.RESETS,
+                                                                       [(False, True), (True, False)])])
+def test_lif_scan_matches_jax(reset, detach, per_channel):
+    beta, thr = (BETA_C, THR_C) if per_channel else (0.9, 1.0)
+    pm = _params(tm, beta, thr, reset, detach)
+    rng = np.random.default_rng([tacjax.RESETS.index(reset), detach, per_channel])
+    v0 = rng.normal(0, 0.2, (B, C)).astype(np.float32)
+    r = rng.normal(size=X.shape).astype(np.float32)
+
+    def loss_j(x, b, t):  # one compiled JAX function: forward outputs as aux, and the grads
+        p = _params(tacjax, b, t, reset, detach)
+        s, h = tacjax.lif_scan(x, p, v0=v0, return_membrane=True)
+        _, v = tacjax.lif_scan(x, p, v0=v0)
+        return jnp.sum(s * r) + 0.1 * jnp.sum(h * r), (s, h, v)
+
+    def loss_m(x, b, t):
+        s, h = tm.lif_scan(x, _params(tm, b, t, reset, detach), v0=mx.array(v0), return_membrane=True)
+        return mx.sum(s * mx.array(r)) + 0.1 * mx.sum(h * mx.array(r))
+
+    args = (X, np.float32(beta) if not per_channel else beta, np.float32(thr) if not per_channel else thr)
+    (_, (sj, hj, vj)), gj = jax.jit(jax.value_and_grad(loss_j, (0, 1, 2), has_aux=True))(
+        *map(jnp.asarray, args))
+    sm, hm = tm.lif_scan(mx.array(X), pm, v0=mx.array(v0), return_membrane=True)
+    _, vm = tm.lif_scan(mx.array(X), pm, v0=mx.array(v0))
+    assert_spikes_match(sm, sj, hm, hj, thr)
+    assert float(np.asarray(sj).mean()) > 0.05  # the comparison is not vacuous
+    ok = ~ambiguous_mask([hm, hj], thr)[-1]
+    assert_forward(np.array(vm)[ok], np.asarray(vj)[ok], what="v_final")
+    gm = mx.grad(loss_m, argnums=(0, 1, 2))(*map(mx.array, args))
+    for a, b, n in zip(gm, gj, ("x", "beta", "threshold"), strict=True):
+        assert_grad(a, b, what=f"d/d{n}")
+
+
+def test_lif_step_and_remat():
+    p = tacjax.LIFParams(reset="zero")
+    vj, sj = tacjax.lif_step(jnp.asarray(X[0]), jnp.asarray(X[1]), p)
+    vm, sm = tm.lif_step(mx.array(X[0]), mx.array(X[1]), tm.LIFParams(reset="zero"))
+    assert_forward(vm, vj)
+    assert_forward(sm, sj)
+    g1 = mx.grad(lambda x: mx.sum(tm.lif_scan(x, remat=True)[0] * x))(mx.array(X))
+    g0 = mx.grad(lambda x: mx.sum(tm.lif_scan(x)[0] * x))(mx.array(X))
+    np.testing.assert_allclose(np.array(g1), np.array(g0), rtol=1e-6)
+
+
+def test_bfloat16_runs():
+    s, v = tm.lif_scan(mx.array(X).astype(mx.bfloat16))
+    assert s.dtype == v.dtype == mx.bfloat16 and s.shape == X.shape
+
+
+def test_errors_name_the_argument():
+    with pytest.raises(TypeError, match="`params` must be a LIFParams"):
+        tm.lif_scan(X, tacjax.LIFParams())
+    with pytest.raises(TypeError, match="floating"):
+        tm.lif_scan(mx.array(X).astype(mx.int32))
+    with pytest.raises(ValueError, match="params.beta"):
+        tm.lif_scan(X, tm.LIFParams(beta=np.ones(5, np.float32)))
+    with pytest.raises(ValueError, match="`v0`"):
+        tm.lif_scan(X, v0=np.zeros((B, C + 1), np.float32))
+    with pytest.raises(ValueError, match="same shape"):
+        tm.lif_step(X[0], X[0, :2], tm.LIFParams())
+    with pytest.raises(ValueError, match="at least 1 dimensions"):
+        tm.lif_scan(np.float32(1.0))
+
+
+def test_spike_rule_helper():
+    """The rule tolerates flips within 1e-5 of the threshold (and that neuron afterwards) only."""
+    h = np.array([[0.2, 0.5], [1.0 + 4e-6, 1.4], [0.3, 0.1]], np.float32)  # [T=3, N=2]
+    s = (h >= 1.0).astype(np.float32)
+    flipped = s.copy()
+    flipped[1, 0] = 0.0  # near-threshold flip ...
+    h2 = h.copy()
+    h2[2, 0] += 0.7  # ... whose neuron then diverges
+    assert assert_spikes_match(flipped, s, h2, h, 1.0, max_excluded=0.5) == 2
+    far = s.copy()
+    far[1, 1] = 0.0  # a flip at |h - thr| = 0.4 must fail
+    with pytest.raises(AssertionError, match="spikes differ"):
+        assert_spikes_match(far, s, h, h, 1.0, max_excluded=0.5)
