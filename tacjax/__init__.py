@@ -5,6 +5,7 @@ works), every public function pure and jit/vmap/grad compatible, parameters as s
 immutable pytrees.
 """
 
+from tacjax import parallel  # noqa: F401  (PSU, IPSU, RPSU, PSN: tj.parallel.psu, ...)
 from tacjax.aggregate import (
     WEIGHTS,
     aggregate,
