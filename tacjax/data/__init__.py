@@ -1,0 +1,27 @@
+"""Data: MNIST/Fashion-MNIST IDX loaders, DVS128 Gesture via tonic, a synthetic event set, batching.
+
+Everything returns NumPy arrays, sample-major: images uint8 ``[N, 28, 28]`` (``to_float`` gives
+float32 NHWC), event frames float32 ``[N, T, H, W, 2]``, labels int32 ``[N]``.
+"""
+
+from tacjax.data.batching import batches, num_batches
+from tacjax.data.dvs_gesture import DVS_GESTURE_CLASSES, load_dvs_gesture
+from tacjax.data.events import DIRECTIONS, events_to_frames, synthetic_events
+from tacjax.data.idx import read_idx, write_idx
+from tacjax.data.mnist import ENV_VAR, load_fashion_mnist, load_mnist, to_float
+
+__all__ = [
+    "DIRECTIONS",
+    "DVS_GESTURE_CLASSES",
+    "ENV_VAR",
+    "batches",
+    "events_to_frames",
+    "load_dvs_gesture",
+    "load_fashion_mnist",
+    "load_mnist",
+    "num_batches",
+    "read_idx",
+    "synthetic_events",
+    "to_float",
+    "write_idx",
+]
