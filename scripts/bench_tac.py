@@ -43,7 +43,7 @@ def _worker(args) -> dict:
     from tacjax.runtime import describe
 
     params = tj.LIFParams(beta=0.9, threshold=1.0, reset="subtract")
-    results = {"runtime": describe(), "workloads": {}}
+    results = {"runtime": describe(), "ks": list(args.ks), "workloads": {}}
     for name in args.workloads:
         cfg = dict(WORKLOADS[name])
         if args.batch:
@@ -67,7 +67,7 @@ def _worker(args) -> dict:
             return tj.lif_scan(cur, params)[0]
 
         variants = {"loop": loop, "folded": folded}
-        for k in KS:
+        for k in args.ks:
             variants[f"tac_k{k}"] = lambda x, w, k=k: tj.tac(x, lambda z: conv(z, w), k, params)[0]
             variants[f"tac_tp_k{k}"] = lambda x, w, k=k: tj.tac_tp(x, lambda z: conv(z, w), k, params)[0]
 
@@ -96,7 +96,7 @@ def _table(res: dict, name: str) -> str:
              "| TAC vs loop | TAC-TP vs loop |", "|" + "---|" * 10]
     for p in ("fwd", "fwd_bwd"):
         lo, fo = med[f"{p}/loop"], med[f"{p}/folded"]
-        for k in KS:
+        for k in res["ks"]:
             ta, tp = med[f"{p}/tac_k{k}"], med[f"{p}/tac_tp_k{k}"]
             lines.append(f"| {p} | {k} | {lo:.1f} | {fo:.1f} | {ta:.1f} | {tp:.1f} | {fo / ta:.2f}x "
                          f"| {fo / tp:.2f}x | {lo / ta:.2f}x | {lo / tp:.2f}x |")
@@ -107,6 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", nargs="+", default=["default", "tuned"], choices=["default", "tuned"])
     ap.add_argument("--workloads", nargs="+", default=["a", "b"], choices=sorted(WORKLOADS))
+    ap.add_argument("--ks", type=int, nargs="+", default=list(KS), help="chunk lengths K to time")
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--batch", type=int, default=0, help="override the batch size of every workload")
@@ -131,7 +132,8 @@ def main() -> None:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
             out = f.name
         cmd = [sys.executable, __file__, "--worker", "--worker-out", out, "--reps", str(args.reps),
-               "--warmup", str(args.warmup), "--batch", str(args.batch), "--workloads", *args.workloads]
+               "--warmup", str(args.warmup), "--batch", str(args.batch), "--workloads", *args.workloads,
+               "--ks", *map(str, args.ks)]
         print(f"running config '{cfg}' ...", file=sys.stderr, flush=True)
         subprocess.run(cmd, env=envs[cfg], check=True)
         all_res[cfg] = json.loads(Path(out).read_text())
