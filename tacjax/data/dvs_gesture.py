@@ -70,7 +70,8 @@ def _fingerprint(files: list[Path], root: Path) -> str:
 def _dataset(save_to: Path, train: bool, transform):
     import tonic
 
-    class _LocalDVSGesture(tonic.datasets.DVSGesture):
+    # tonic derives the folder from the class name, so the subclass keeps the name DVSGesture
+    class DVSGesture(tonic.datasets.DVSGesture):
         """tonic's DVSGesture without the archive/100-file presence check and without download."""
 
         def _check_exists(self) -> bool:
@@ -81,7 +82,7 @@ def _dataset(save_to: Path, train: bool, transform):
                 f"load_dvs_gesture: no DVS128 Gesture files under {self.location_on_system}"
             )
 
-    return _LocalDVSGesture(save_to=str(save_to), train=train, transform=transform)
+    return DVSGesture(save_to=str(save_to), train=train, transform=transform)
 
 
 def _bin_all(save_to: Path, split: str, num_steps: int, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,122 @@
+"""DVS128 Gesture loader on fake recordings written in tonic's on-disk layout (no download)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tacjax.data import dvs_gesture as dvs_mod
+from tacjax.data import events_to_frames, load_dvs_gesture
+
+T, SIZE, BIN_MS = 4, 32, 10
+
+
+def fake_recording(rng, n=60):
+    """Events [n, 4] (x, y, p, t in ms) spanning exactly T bins of BIN_MS ms, none on a bin edge
+    except the first (t = 0) and the last (t = T * BIN_MS)."""
+    t = np.sort(rng.integers(0, T, n - 2) * BIN_MS + rng.integers(1, BIN_MS, n - 2))
+    t = np.concatenate([[0], t, [T * BIN_MS]])
+    xy = rng.integers(0, 128, size=(n, 2))
+    p = rng.integers(0, 2, size=n)
+    return np.column_stack([xy, p, t]).astype(np.int64)
+
+
+def write_layout(
+    root: Path, split="train", users=("user01_fluorescent", "user02_led"), labels=(0, 3, 10), seed=0
+):
+    """<root>/DVSGesture/ibmGesture{Train,Test}/<user>/<label>.npy, as tonic's DVSGesture reads it."""
+    rng = np.random.default_rng(seed)
+    folder = root / "DVSGesture" / ("ibmGestureTrain" if split == "train" else "ibmGestureTest")
+    written = {}
+    for user in users:
+        (folder / user).mkdir(parents=True, exist_ok=True)
+        for label in labels:
+            ev = fake_recording(rng)
+            np.save(folder / user / f"{label}.npy", ev)
+            written[f"{user}/{label}.npy"] = (ev, label)
+    return dict(sorted(written.items()))
+
+
+def expected_frames(ev):
+    """Independent binning: equal bins over [t0, t_last]; tonic drops the events of t = t_last."""
+    keep = ev[:, 3] < ev[-1, 3]
+    f = events_to_frames(ev, T, (128, 128), size=SIZE)
+    last = events_to_frames(ev[~keep], 1, (128, 128), size=SIZE)[0]
+    f[-1] -= last
+    return f
+
+
+def test_loads_bins_and_caches(tmp_path, monkeypatch):
+    written = write_layout(tmp_path / "data")
+    cache = tmp_path / "cache"
+    frames, labels = load_dvs_gesture(tmp_path / "data", "train", num_steps=T, size=SIZE, cache_dir=cache)
+    assert frames.shape == (6, T, SIZE, SIZE, 2) and frames.dtype == np.float32
+    assert labels.dtype == np.int32
+    np.testing.assert_array_equal(labels, [lab for _, lab in written.values()])  # sorted by path
+    for got, (ev, _) in zip(frames, written.values(), strict=True):
+        np.testing.assert_array_equal(got, expected_frames(ev))
+        assert got.sum() == len(ev) - 1
+    files = list(cache.glob("*.npz"))
+    assert len(files) == 1 and files[0].name.startswith(f"dvsgesture-train-T{T}-s{SIZE}-")
+
+    def no_binning(*args, **kwargs):
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(dvs_mod, "_bin_all", no_binning)
+    f2, l2 = load_dvs_gesture(tmp_path / "data", "train", num_steps=T, size=SIZE, cache_dir=cache)
+    np.testing.assert_array_equal(f2, frames)
+    np.testing.assert_array_equal(l2, labels)
+    assert f2.dtype == np.float32 and l2.dtype == np.int32
+    with pytest.raises(AssertionError, match="cache was not used"):  # other settings: another cache entry
+        load_dvs_gesture(tmp_path / "data", "train", num_steps=T, size=16, cache_dir=cache)
+
+
+def test_cache_key_follows_the_data(tmp_path):
+    write_layout(tmp_path / "data", labels=(1, 2))
+    cache = tmp_path / "cache"
+    a, la = load_dvs_gesture(tmp_path / "data", num_steps=T, size=8, cache_dir=cache)
+    write_layout(tmp_path / "data", users=("user03_natural",), labels=(5,), seed=1)  # a new recording
+    b, lb = load_dvs_gesture(tmp_path / "data", num_steps=T, size=8, cache_dir=cache)
+    assert len(a) == 4 and len(b) == 5 and sorted(lb.tolist()) == [1, 1, 2, 2, 5]
+    assert len(list(cache.glob("*.npz"))) == 2
+
+
+def test_test_split_and_dvsgesture_folder_as_data_dir(tmp_path):
+    write_layout(tmp_path, "test", users=("user24_led",), labels=(4, 7))
+    f, y = load_dvs_gesture(tmp_path / "DVSGesture", "test", num_steps=T, size=SIZE, cache_dir=tmp_path / "c")
+    assert f.shape == (2, T, SIZE, SIZE, 2) and y.tolist() == [4, 7]
+    with pytest.raises(FileNotFoundError, match="ibmGestureTrain"):  # only the test split exists
+        load_dvs_gesture(tmp_path, "train", cache_dir=tmp_path / "c")
+
+
+def test_missing_data_says_where_and_how(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        load_dvs_gesture(tmp_path / "nowhere", cache_dir=tmp_path / "c")
+    msg = str(e.value)
+    assert str(tmp_path / "nowhere" / "DVSGesture" / "ibmGestureTrain") in msg
+    assert "tonic.datasets.DVSGesture" in msg and "ibmGestureTrain.tar.gz" in msg
+    with pytest.raises(ValueError, match="split"):
+        load_dvs_gesture(tmp_path, "val")
+    with pytest.raises(ValueError, match="size"):
+        load_dvs_gesture(tmp_path, size=256)
+
+
+def test_layout_matches_unmodified_tonic(tmp_path, monkeypatch):
+    """Plain tonic accepts the layout the tests write: archive present + >= 100 sample files."""
+    import tonic
+    import tonic.dataset
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("tonic tried to download")
+
+    monkeypatch.setattr(tonic.dataset, "download_and_extract_archive", no_download)
+    users = tuple(f"user{u:02d}_led" for u in range(1, 11))
+    written = write_layout(tmp_path, users=users, labels=tuple(range(10)))
+    (tmp_path / "DVSGesture" / "ibmGestureTrain.tar.gz").write_bytes(b"placeholder")
+    ds = tonic.datasets.DVSGesture(save_to=str(tmp_path), train=True)
+    assert len(ds) == 100 and sorted(ds.users) == sorted(int(u[4:6]) for u in users for _ in range(10))
+    ev, label = ds[ds.data.index(str(tmp_path / "DVSGesture" / "ibmGestureTrain" / "user03_led" / "7.npy"))]
+    want = written["user03_led/7.npy"][0]
+    assert label == 7 and ev.dtype.names == ("x", "y", "p", "t")
+    np.testing.assert_array_equal(ev["x"], want[:, 0])
+    np.testing.assert_array_equal(ev["t"], want[:, 3] * 1000)  # ms -> us
