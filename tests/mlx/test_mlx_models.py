@@ -1,0 +1,123 @@
+"""MLX models and layers against the Flax NNX ones: same weights -> same spikes and readout."""
+
+import pytest
+
+mx = pytest.importorskip("mlx.core", reason="mlx is not installed: pip install 'tacjax[mlx]'")
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from flax import nnx  # noqa: E402
+from xbackend import assert_forward, assert_grad, assert_spikes_match  # noqa: E402
+
+import tacjax  # noqa: E402
+import tacjax.mlx.models as mm  # noqa: E402
+from tacjax import models as jm  # noqa: E402
+from tacjax import nn as jn  # noqa: E402
+from tacjax.mlx import nn as mn  # noqa: E402
+from tacjax.mlx.convert import jax_to_mlx, mlx_to_jax  # noqa: E402
+
+
+def _spikes(shape, seed, p=0.5):
+    return (np.random.default_rng(seed).random(shape) < p).astype(np.float32)
+
+
+def _scale_kernels(model, factor):
+    for layer in [*model.convs(), model.fc]:
+        layer.kernel[...] = layer.kernel[...] * factor
+
+
+def _compare_net(jmodel, x):
+    mmodel = jax_to_mlx(jmodel)
+    assert type(mmodel).__name__ == type(jmodel).__name__
+    sj, hj, stj = jmodel(jnp.asarray(x), return_membrane=True, return_stats=True)
+    sm, hm, stm = mmodel(mx.array(x), return_membrane=True, return_stats=True)
+    for name in stj:  # hidden layers: binary spike trains, identical on this data
+        np.testing.assert_array_equal(np.array(stm[name]), np.asarray(stj[name]), err_msg=name)
+    assert_spikes_match(sm, sj, hm, hj, 1.0)
+    assert_forward(hm, hj, what="readout membrane")  # the "logits"
+    counts_j, counts_m = np.asarray(sj).sum(0), np.array(sm).sum(0)
+    np.testing.assert_array_equal(counts_m, counts_j)
+    assert counts_j.sum() > 0 and float(np.asarray(stj["conv2"]).mean()) > 0.01
+    assert mmodel.conv_calls() == jmodel.conv_calls() and mmodel.out_steps == jmodel.out_steps
+    return mmodel
+
+
+@pytest.mark.parametrize("modes,ks,extras", [
+    (("baseline", "baseline"), (1, 1), {}),
+    (("tac", "tac_tp"), (2, 2), {"use_bias": True, "learn_beta": True, "learn_weights": True}),
+    (("tac_tp", "tac"), (3, 2), {"lif": tacjax.LIFParams(0.8, 0.9, "zero")}),
+])
+def test_mnist_net_same_weights_same_outputs(modes, ks, extras):
+    jmodel = jm.MNISTNet(num_steps=7, in_size=8, channels=(4, 6), modes=modes, ks=ks,
+                         rngs=nnx.Rngs(0), **extras)
+    _scale_kernels(jmodel, 3.0)  # default init is quiet on 8x8 inputs: make every layer fire
+    mmodel = _compare_net(jmodel, _spikes((7, 3, 8, 8, 1), 1))
+    # and back: MLX weights into a fresh NNX model give the same readout
+    fresh = jm.MNISTNet(num_steps=7, in_size=8, channels=(4, 6), modes=modes, ks=ks,
+                        rngs=nnx.Rngs(5), **extras)
+    mlx_to_jax(mmodel, fresh)
+    x = _spikes((7, 2, 8, 8, 1), 2)
+    np.testing.assert_array_equal(np.asarray(fresh(jnp.asarray(x))), np.asarray(jmodel(jnp.asarray(x))))
+
+
+def test_dvs_net_same_outputs():
+    jmodel = jm.DVSGestureNet(num_steps=4, in_size=8, channels=(4, 4, 6), num_classes=5,
+                              modes=("tac", "tac_tp", "baseline"), ks=(2, 2, 1), rngs=nnx.Rngs(3))
+    _scale_kernels(jmodel, 3.0)
+    _compare_net(jmodel, _spikes((4, 2, 8, 8, 2), 4))
+
+
+def test_layers_convert_and_gradients_match():
+    jconv = jn.SpikingConv(2, 3, 3, mode="tac_tp", k=2, pool=None, use_bias=True,
+                           surrogate=tacjax.get_surrogate("atan", 3.0), rngs=nnx.Rngs(7))
+    jconv.kernel[...] = jconv.kernel[...] * 3.0
+    mconv = jax_to_mlx(jconv)
+    x = _spikes((5, 2, 6, 6, 2), 8)
+    r = np.random.default_rng(9).normal(size=(5, 2, 6, 6, 3)).astype(np.float32)
+    sj, hj = jconv(jnp.asarray(x), return_membrane=True)
+    sm, hm = mconv(mx.array(x), return_membrane=True)
+    assert_spikes_match(sm, sj, hm, hj, 1.0)
+
+    def loss_j(model):
+        s, h = model(jnp.asarray(x), return_membrane=True)
+        return jnp.sum(s * r) + 0.1 * jnp.sum(h * r)
+
+    def loss_m(params):
+        mconv.update(params)
+        s, h = mconv(mx.array(x), return_membrane=True)
+        return mx.sum(s * mx.array(r)) + 0.1 * mx.sum(h * mx.array(r))
+
+    gj = nnx.grad(loss_j)(jconv)
+    gm = mx.grad(loss_m)(mconv.trainable_parameters())
+    assert_grad(np.transpose(np.array(gm["weight"]), (1, 2, 3, 0)), gj.kernel[...], what="d/dkernel")
+    assert_grad(gm["bias"], gj.bias[...], what="d/dbias")
+
+    jd = jn.SpikingDense(6, 4, use_bias=True, learn_beta=True, rngs=nnx.Rngs(1))
+    md = jax_to_mlx(jd)
+    xd = np.random.default_rng(2).normal(0.5, 1.0, (6, 3, 6)).astype(np.float32)
+    sj, hj = jd(jnp.asarray(xd), return_membrane=True)
+    sm, hm = md(mx.array(xd), return_membrane=True)
+    assert_spikes_match(sm, sj, hm, hj, 1.0)
+
+
+def test_mlx_layers_standalone_and_errors():
+    layer = mn.SpikingConv(2, 3, mode="tac", k=2, key=mx.random.key(0))
+    assert layer.weight.shape == (3, 3, 3, 2)
+    assert layer(mx.array(_spikes((5, 1, 4, 4, 2), 0))).shape == (3, 1, 2, 2, 3)
+    with pytest.raises(ValueError, match="unknown mode"):
+        mn.SpikingConv(2, 3, mode="fast")
+    with pytest.raises(ValueError, match="learn_weights needs"):
+        mn.SpikingConv(2, 3, learn_weights=True)
+    with pytest.raises(ValueError, match=r"1 <= K <= T"):
+        mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2), modes="tac", ks=(4, 2))
+    with pytest.raises(ValueError, match="must be"):
+        mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2))(mx.zeros((4, 1, 9, 9, 1)))
+    with pytest.raises(TypeError, match="expected a tacjax.models.ConvSNN"):
+        jax_to_mlx(object())
+    small = jm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2), rngs=nnx.Rngs(0))
+    other = mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 3))
+    with pytest.raises(ValueError, match="shape"):
+        mlx_to_jax(other, small)
+    rates = mm.spike_rates(mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2))(
+        mx.zeros((4, 1, 8, 8, 1)), return_stats=True)[1])
+    assert set(rates) == {"input", "conv1", "conv2", "fc"}
