@@ -8,14 +8,18 @@ DVS128 Gesture frames line up. Transpose to time-major with ``frames.transpose(1
 The synthetic set is the embedded stand-in for DVS data: its label is the direction of
 motion, and its classes come in pairs (``2p``, ``2p + 1``) that trace the same paths in
 opposite directions. Sample ``2p + 1`` is, by construction, the time reversal of a draw of
-class ``2p``: frames in reverse order with ON and OFF swapped (reversing time turns every
+class ``2p`` (noise aside): frames in reverse order with ON and OFF swapped (reversing time turns every
 brightening into a darkening). The bar is bright on a dark background or dark on a bright
 background with equal probability, which makes the distribution invariant under the ON/OFF
 swap. Hence the time-summed frames of the two classes of a pair have the same distribution:
-collapsing time (plain TAC with K = T) leaves only the axis of motion, while the order of
-the frames tells the direction. With a fixed contrast (``contrast="bright"``) the polarity
-layout leaks the direction: ON events sit on the leading edge and OFF events on the trailing
-edge, so even the time sum shows on which side of the OFF trail the ON trail lies.
+an unweighted sum of all T frames keeps the path (hence the axis) but not the direction,
+while the order of the frames tells the direction. Only that full, unweighted collapse is
+blind: a sum over chunks of K <= T/2 frames keeps the order of the chunks, and a weighted
+sum (TAC's ``"beta"`` weights) weights late frames more, so both retain direction
+information (``tests/data/test_data_events.py`` measures the unweighted case). With a fixed
+contrast (``contrast="bright"``) the polarity layout leaks the direction: ON events sit on
+the leading edge and OFF events on the trailing edge, so even the time sum shows on which
+side of the OFF trail the ON trail lies.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ DIRECTIONS: tuple[tuple[float, float], ...] = (
     (_S, _S), (-_S, -_S), (-_S, _S), (_S, -_S),
 )  # fmt: skip
 _CONTRASTS = ("random", "bright", "dark")
-_CHUNK = 256
+_CHUNK_CELLS = 1 << 22  # samples per rendering chunk: about this many pixels x key positions
 
 
 def _check_int(value, name: str, lo: int, fn: str) -> int:
@@ -137,8 +141,9 @@ def synthetic_events(
     reverse = (labels & 1).astype(bool)
 
     frames = np.empty((n, t, size, size, 2), dtype=np.float32)
-    for start in range(0, n, _CHUNK):
-        sl = slice(start, min(n, start + _CHUNK))
+    chunk_n = max(1, _CHUNK_CELLS // ((t + 1) * size * size))
+    for start in range(0, n, chunk_n):
+        sl = slice(start, min(n, start + chunk_n))
         d = (base[sl, 0][:, None], base[sl, 1][:, None])
         occ = _render(cx[sl], cy[sl], d, thick, length, size).astype(np.int8)  # [n, T+1, H, W]
         occ[reverse[sl]] = occ[reverse[sl], ::-1]
