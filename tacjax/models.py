@@ -26,7 +26,7 @@ from flax import nnx
 
 from tacjax.aggregate import MODES
 from tacjax.neurons import LIFParams
-from tacjax.nn import SpikingConv, SpikingDense
+from tacjax.nn import SpikingConv, SpikingDense, default_kernel_init
 from tacjax.surrogate import SpikeFn, fast_sigmoid
 
 __all__ = ["ConvSNN", "DVSGestureNet", "MNISTNet", "spike_rates"]
@@ -57,6 +57,7 @@ class ConvSNN(nnx.Module):
         pool: max-pool window after each conv block (None: no pooling).
         learn_beta, learn_weights, use_bias: passed to every ``SpikingConv``
             (``learn_weights`` only to the TAC layers; ``use_bias`` and ``learn_beta`` also to ``fc``).
+        kernel_init: initialiser of every ``kernel`` (default ``tacjax.nn.default_kernel_init``).
         rngs: ``nnx.Rngs``.
 
     Call: ``model(x)`` with ``x`` ``[T, B, in_size, in_size, in_channels]`` returns readout spikes
@@ -69,7 +70,8 @@ class ConvSNN(nnx.Module):
     def __init__(self, *, num_steps: int, in_size: int, in_channels: int, channels: Sequence[int],
                  num_classes: int, modes="baseline", ks=1, lif: LIFParams = LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, pool: int | None = 2, learn_beta: bool = False,
-                 learn_weights: bool = False, use_bias: bool = False, rngs: nnx.Rngs):
+                 learn_weights: bool = False, use_bias: bool = False, kernel_init=default_kernel_init,
+                 rngs: nnx.Rngs):
         name = type(self).__name__
         channels = tuple(int(c) for c in channels)
         n = len(channels)
@@ -89,7 +91,7 @@ class ConvSNN(nnx.Module):
                                  f"(the steps reaching conv{i + 1}; modes={modes}, ks={ks}).")
             layer = SpikingConv(c_in, c, 3, mode=m, k=k, lif=lif, surrogate=surrogate, pool=pool,
                                 learn_beta=learn_beta, learn_weights=learn_weights and m != "baseline",
-                                use_bias=use_bias, rngs=rngs)
+                                use_bias=use_bias, kernel_init=kernel_init, rngs=rngs)
             setattr(self, f"conv{i + 1}", layer)
             t = layer.out_steps(t)
             size = size // pool if pool else size
@@ -99,7 +101,7 @@ class ConvSNN(nnx.Module):
         self.out_steps = t
         self.flat_features = size * size * c_in
         self.fc = SpikingDense(self.flat_features, self.num_classes, lif=lif, surrogate=surrogate,
-                               use_bias=use_bias, learn_beta=learn_beta, rngs=rngs)
+                               use_bias=use_bias, learn_beta=learn_beta, kernel_init=kernel_init, rngs=rngs)
 
     def convs(self) -> list[SpikingConv]:
         """The conv blocks in order."""

@@ -40,8 +40,12 @@ __all__ = ["SpikingConv", "SpikingDense", "default_kernel_init", "max_pool_spike
 
 
 def default_kernel_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
-    """Uniform ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, fan_in = ``prod(shape[:-1])`` (PyTorch/MLX default)."""
-    bound = 1.0 / math.sqrt(math.prod(shape[:-1]))
+    """He (Kaiming) uniform ``U(-b, b)``, ``b = sqrt(6 / fan_in)``, fan_in = ``prod(shape[:-1])``.
+
+    Chosen over PyTorch's ``b = 1/sqrt(fan_in)``, which left the deeper layers of the study's
+    networks silent at initialisation on sparse event input (no spikes, no gradient signal).
+    """
+    bound = math.sqrt(6.0 / math.prod(shape[:-1]))
     return jax.random.uniform(key, shape, dtype, -bound, bound)
 
 
