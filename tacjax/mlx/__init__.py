@@ -17,6 +17,9 @@ The same public names, signatures, defaults and semantics as ``tacjax`` (time-ma
   no ``lax.scan``); ``unroll`` is ignored. Wrap a whole step in ``mx.compile`` to fuse it.
 * ``LIFParams`` is a frozen dataclass, not an MLX tree: build it inside a loss from arrays to
   differentiate ``beta``/``threshold``.
+* Modules: ``tacjax.mlx.parallel`` mirrors ``tacjax.parallel``; ``tacjax.mlx.nn`` and
+  ``tacjax.mlx.models`` are ``mlx.nn`` twins of ``tacjax.nn`` / ``tacjax.models`` (import them
+  explicitly), and ``tacjax.mlx.convert`` moves weights between the two.
 * ``*_dynamic``: MLX has no tracing, so K is always concrete; these forms keep the JAX
   full-length row layout for parity, but a Python loop over K with ``tac``/``tac_tp`` is faster.
 """
@@ -30,6 +33,7 @@ except ImportError as e:  # pragma: no cover - exercised only without mlx
         "`tacjax` works without it."
     ) from e
 
+from tacjax.mlx import parallel  # noqa: F401  (PSU, IPSU, RPSU, PSN: tm.parallel.psu, ...)
 from tacjax.mlx.aggregate import (
     WEIGHTS,
     aggregate,

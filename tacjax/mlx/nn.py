@@ -36,9 +36,10 @@ __all__ = ["SpikingConv", "SpikingDense", "default_kernel_init", "max_pool_spike
 
 
 def default_kernel_init(key: mx.array | None, shape, dtype=mx.float32) -> mx.array:
-    """Uniform ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` in the *JAX* layout ``shape`` (fan_in =
-    prod(shape[:-1])), the same distribution as ``tacjax.nn.default_kernel_init``."""
-    bound = 1.0 / math.sqrt(math.prod(shape[:-1]))
+    """He (Kaiming) uniform ``U(-b, b)``, ``b = sqrt(6 / fan_in)``, in the *JAX* layout ``shape``
+    (fan_in = prod(shape[:-1])): the same distribution as ``tacjax.nn.default_kernel_init``
+    (not the same numbers: MLX and JAX PRNGs differ; convert weights to share them)."""
+    bound = math.sqrt(6.0 / math.prod(shape[:-1]))
     return mx.random.uniform(-bound, bound, tuple(shape), dtype, key=key)
 
 

@@ -21,11 +21,24 @@ EXEMPT: dict[str, str] = {}
 ROOT = pathlib.Path(tacjax.__file__).resolve().parent
 
 
+def _pairs():
+    """(JAX module, MLX module) pairs whose ``__all__`` must agree."""
+    import tacjax.mlx.models
+    import tacjax.mlx.nn
+    import tacjax.models
+    import tacjax.nn
+
+    return [(tacjax, tm), (tacjax.parallel, tm.parallel), (tacjax.nn, tacjax.mlx.nn),
+            (tacjax.models, tacjax.mlx.models)]
+
+
 def test_every_public_jax_name_is_mirrored():
-    missing = sorted(set(tacjax.__all__) - set(tm.__all__) - set(EXEMPT))
-    assert not missing, f"tacjax.mlx lacks {missing}: mirror them or add them to EXEMPT with a reason"
-    for name in tm.__all__:
-        assert hasattr(tm, name), name
+    for jmod, mmod in _pairs():
+        missing = sorted(set(jmod.__all__) - set(mmod.__all__) - set(EXEMPT))
+        assert not missing, (f"{mmod.__name__} lacks {missing} of {jmod.__name__}: mirror them or "
+                             f"add them to EXEMPT with a reason")
+        for name in mmod.__all__:
+            assert hasattr(mmod, name), name
     assert not set(EXEMPT) - set(tacjax.__all__), "stale EXEMPT entries"
 
 
@@ -39,12 +52,18 @@ def _comparable(default):
     return str(default).split(".")[-1]  # dtypes: jnp.float32 vs mx.float32 -> "float32"
 
 
-@pytest.mark.parametrize("name", [n for n in tacjax.__all__ if callable(getattr(tacjax, n))
-                                  and not isinstance(getattr(tacjax, n), type)
-                                  and n not in EXEMPT and n != "SpikeFn"])
-def test_same_signature(name):
-    sj = inspect.signature(getattr(tacjax, name))
-    sm = inspect.signature(getattr(tm, name))
+def _functions(mod):
+    return [n for n in mod.__all__ if callable(getattr(mod, n)) and not isinstance(getattr(mod, n), type)
+            and n not in EXEMPT and n != "SpikeFn"]
+
+
+@pytest.mark.parametrize("mod,name", [("tacjax", n) for n in _functions(tacjax)]
+                         + [("parallel", n) for n in _functions(tacjax.parallel)])
+def test_same_signature(mod, name):
+    """Functions: same parameter names, kinds and defaults (classes differ only in rngs vs key)."""
+    jmod, mmod = (tacjax, tm) if mod == "tacjax" else (tacjax.parallel, tm.parallel)
+    sj = inspect.signature(getattr(jmod, name))
+    sm = inspect.signature(getattr(mmod, name))
     pj = [(p.name, p.kind, _comparable(p.default)) for p in sj.parameters.values()]
     pm = [(p.name, p.kind, _comparable(p.default)) for p in sm.parameters.values()]
     assert pm == pj
@@ -82,3 +101,17 @@ def test_import_without_mlx_gives_clear_error():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "ERR" in out.stdout and "pip install 'tacjax[mlx]'" in out.stdout
+
+
+@pytest.mark.parametrize("name", ["SpikingConv", "SpikingDense", "ConvSNN", "MNISTNet", "DVSGestureNet"])
+def test_module_constructor_arguments_match(name):
+    """mlx.nn twins take the NNX constructor arguments, with ``key`` in place of ``rngs``."""
+    jmod = mmod = None
+    for jm_, mm_ in _pairs()[2:]:
+        if name in jm_.__all__:
+            jmod, mmod = jm_, mm_
+    pj = [(p.name, p.kind, _comparable(p.default))
+          for p in inspect.signature(getattr(jmod, name).__init__).parameters.values() if p.name != "rngs"]
+    pm = [(p.name, p.kind, _comparable(p.default))
+          for p in inspect.signature(getattr(mmod, name).__init__).parameters.values() if p.name != "key"]
+    assert pm == pj
