@@ -34,10 +34,12 @@ from tacjax.sparse.product import (
     ProductPlan,
     bit_density,
     execute_plan,
+    plan_arrays,
     product_conv,
     product_density,
     product_matmul,
     product_plan,
+    run_plan,
 )
 from tacjax.sparse.tiles import tile_conv
 
@@ -74,10 +76,12 @@ __all__ = [
     "im2col_matmul",
     "pack_channels",
     "patches",
+    "plan_arrays",
     "product_conv",
     "product_density",
     "product_matmul",
     "product_plan",
+    "run_plan",
     "tile_conv",
     "unpack_channels",
 ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -39,10 +40,12 @@ __all__ = [
     "ProductPlan",
     "bit_density",
     "execute_plan",
+    "plan_arrays",
     "product_conv",
     "product_density",
     "product_matmul",
     "product_plan",
+    "run_plan",
 ]
 
 DEFAULT_TILE = (256, 16)
@@ -165,8 +168,40 @@ def product_plan(s, tile: tuple[int, int] = DEFAULT_TILE) -> ProductPlan:
     return ProductPlan((m, k), (tm, tk), prefix, residual, levels)
 
 
+def plan_arrays(plan: ProductPlan) -> dict:
+    """The plan as device arrays for ``run_plan``: residual entries and per-level gather indices.
+
+    Returns:
+        ``{"cols": [nnz], "rows": [nnz], "levels": ((idx, src), ...)}``: residual entry columns,
+        their flat partial-product rows ``j*M + m``, and for every forest level the flat rows and
+        the flat prefix rows they add.
+    """
+    m, _ = plan.shape
+    kt = plan.prefix.shape[0]
+    rows, cols = np.nonzero(plan.residual)
+    flat_pref = (plan.prefix + (np.arange(kt) * m)[:, None]).reshape(-1)
+    return {
+        "cols": jnp.asarray(cols, jnp.int32),
+        "rows": jnp.asarray((cols // plan.tile[1]) * m + rows, jnp.int32),
+        "levels": tuple((jnp.asarray(i, jnp.int32), jnp.asarray(flat_pref[i], jnp.int32))
+                        for i in plan.levels),
+    }
+
+
+@partial(jax.jit, static_argnames=("kt", "m"))
+def run_plan(w: jax.Array, arrays: dict, *, kt: int, m: int) -> jax.Array:
+    """Jitted execution of ``plan_arrays`` on weights ``w [K, N]``: returns ``[M, N]``.
+
+    The plan enters as arguments (not constants), so XLA cannot fold the work away at compile time.
+    """
+    part = jax.ops.segment_sum(w[arrays["cols"]], arrays["rows"], num_segments=kt * m)  # [kt*M, N]
+    for idx, src in arrays["levels"]:  # ascending depth: each row's prefix is final before it is read
+        part = part.at[idx].add(part[src])
+    return part.reshape(kt, m, -1).sum(0)
+
+
 def execute_plan(plan: ProductPlan, w: jax.Array) -> jax.Array:
-    """``S @ w`` computed with reuse from a plan (pure JAX; jittable with the plan closed over).
+    """``S @ w`` computed with reuse from a plan (pure JAX).
 
     Accumulates ``nnz(residual) * N`` weight entries, plus one row addition per reused row.
 
@@ -181,15 +216,7 @@ def execute_plan(plan: ProductPlan, w: jax.Array) -> jax.Array:
     m, k = plan.shape
     if w.ndim != 2 or w.shape[0] != k:
         raise ValueError(f"execute_plan: `w` must have shape [K, N] with K = {k}; got {w.shape}.")
-    tm, tk = plan.tile
-    kt = plan.prefix.shape[0]
-    rows, cols = np.nonzero(plan.residual)
-    virt = (cols // tk) * m + rows  # which (column tile, row) partial product the entry feeds
-    part = jax.ops.segment_sum(w[cols], jnp.asarray(virt), num_segments=kt * m)  # [kt*M, N]
-    flat_pref = (plan.prefix + (np.arange(kt) * m)[:, None]).reshape(-1)
-    for idx in plan.levels:  # ascending depth: each row's prefix is final before it is read
-        part = part.at[idx].add(part[flat_pref[idx]])
-    return part.reshape(kt, m, -1).sum(0)
+    return run_plan(w, plan_arrays(plan), kt=plan.prefix.shape[0], m=m)
 
 
 def product_matmul(s, w: jax.Array, *, tile: tuple[int, int] = DEFAULT_TILE) -> jax.Array:
