@@ -11,9 +11,11 @@ Mirror of ``tacjax.neurons`` with the same semantics (one step, per element)::
 Differences from the JAX side a user should know:
 
 * MLX has no ``lax.scan``: ``lif_scan`` is a Python loop over T that builds one lazy graph,
-  evaluated when the result is used (``mx.eval``). Wrap a whole training/inference step in
-  ``mx.compile`` to fuse the elementwise LIF ops; the loop itself is not compiled here
-  because ``mx.compile`` retraces for every new T and surrogate.
+  evaluated when the result is used (``mx.eval``). Wrapping a whole step in ``mx.compile``
+  works (custom surrogate gradients included; tested to give the same values and gradients) and
+  fuses the elementwise LIF ops, a small gain on CPU (about 8% on a T=16 conv+TAC-TP layer).
+  The loop is not compiled inside ``lif_scan`` because ``mx.compile`` retraces for every new
+  shape, T and surrogate.
 * ``LIFParams`` is a frozen dataclass but not an MLX tree: to differentiate ``beta`` or
   ``threshold``, pass them as arrays to the loss and build the ``LIFParams`` inside it.
 * ``remat=True`` wraps the step in ``mx.checkpoint``; ``unroll`` is accepted for signature

@@ -121,3 +121,17 @@ def test_spike_rule_helper():
     far[1, 1] = 0.0  # a flip at |h - thr| = 0.4 must fail
     with pytest.raises(AssertionError, match="spikes differ"):
         assert_spikes_match(far, s, h, h, 1.0, max_excluded=0.5)
+
+
+def test_mx_compile_gives_the_same_spikes_and_grads():
+    """The docstrings recommend wrapping whole steps in mx.compile: it must not change results."""
+
+    def loss(x):
+        s, h = tm.lif_scan(x, tm.LIFParams(0.8, 0.7), return_membrane=True)
+        return mx.sum(s * x) + 0.1 * mx.sum(h)
+
+    x = mx.array(X)
+    f, cf = mx.value_and_grad(loss), mx.compile(mx.value_and_grad(loss))
+    (v0, g0), (v1, g1) = f(x), cf(x)
+    np.testing.assert_allclose(v1.item(), v0.item(), rtol=1e-6)
+    np.testing.assert_allclose(np.array(g1), np.array(g0), rtol=1e-5, atol=1e-6)
