@@ -9,7 +9,8 @@ spike rates. Writes ``results.md``, ``results.json``, per-run metrics (JSON/CSV)
 Configurations (per data set): ``baseline`` (every conv layer one call per frame);
 ``tac_K{K}`` (the first conv collapses K frames, so the whole network runs ``T/K`` steps:
 ``modes=("tac", "tac", ...)``, ``ks=(K, 1, ...)``); ``tac_tp_K{K}`` (every conv layer
-aggregates K frames and preserves T steps: ``modes="tac_tp"``, ``ks=K``).
+aggregates K frames and preserves T steps: ``modes="tac_tp"``, ``ks=K``; by default each of a
+chunk's K LIF steps gets the chunk current / K, see ``--tp-share``).
 
 Protocols (``--smoke`` < default < ``--full``) are listed in ``PROTOCOLS`` and written into
 the outputs. The default needs no download: synthetic events, plus Fashion-MNIST when it
@@ -41,7 +42,7 @@ PROTOCOLS = {
                  "DVSGestureNet channels (8, 16, 32); Fashion-MNIST/MNIST 2048 train / 1000 test samples "
                  "(first of each split), T=16, K in {2, 4, 8, 16}, 1 epoch, batch 64"),
         "synthetic": dict(train=1536, test=512, size=16, num_steps=16, num_classes=4, channels=(8, 16, 32),
-                          epochs=5, batch=64, ks=(2, 4, 16), tp_ks=(2, 4), lr=3e-3),
+                          epochs=5, batch=64, ks=(2, 4, 16), tp_ks=(2, 4, 16), lr=3e-3),
         "image": dict(train=2048, test=1000, grids=((16, (2, 4, 8, 16)),), channels=(32, 64), epochs=1,
                       batch=64, tp_ks=(), lr=2e-3),
     },
@@ -77,6 +78,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--full", action="store_true", help="the full protocol (hours on a CPU)")
     g.add_argument("--smoke", action="store_true", help="tiny settings (tests)")
+    p.add_argument("--tp-share", default="mean", choices=("mean", "repeat"),
+                   help="TAC-TP: each of a chunk's K LIF steps gets current/K (mean, default) or the whole "
+                   "chunk current (repeat, the reference code; saturated the neurons in our runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p.parse_args(argv)
 
@@ -157,7 +161,8 @@ def study_synthetic(proto, args, out_dir):
     rows, models = [], {}
     for label, k, modes, ks in _configs(p["ks"], p["tp_ks"], len(p["channels"])):
         model = DVSGestureNet(num_steps=p["num_steps"], in_size=p["size"], channels=p["channels"],
-                              num_classes=p["num_classes"], modes=modes, ks=ks, rngs=nnx.Rngs(args.seed))
+                              num_classes=p["num_classes"], modes=modes, ks=ks, share=args.tp_share,
+                              rngs=nnx.Rngs(args.seed))
         row = run_config(label, model, train, test, events_encoder(), p, args, out_dir)
         row.update(mode=label.rsplit("_K", 1)[0], k=k, num_steps=p["num_steps"])
         rows.append(row)
@@ -188,7 +193,7 @@ def study_images(name, proto, args, out_dir):
     for t, ks in p["grids"]:
         for label, k, modes, kk in _configs(ks, [q for q in p["tp_ks"] if q <= t], 2):
             tag = f"T{t}_{label}"
-            model = MNISTNet(num_steps=t, channels=p["channels"], modes=modes, ks=kk,
+            model = MNISTNet(num_steps=t, channels=p["channels"], modes=modes, ks=kk, share=args.tp_share,
                              rngs=nnx.Rngs(args.seed))
             row = run_config(tag, model, (xtr, ytr), (xte, yte), rate_encoder(t), p, args,
                              os.path.join(out_dir, name))
@@ -225,7 +230,7 @@ def study_dvs(proto, args, out_dir):
     rows = []
     for label, k, modes, ks in _configs(p["ks"], p["tp_ks"], 3):
         model = DVSGestureNet(num_steps=p["num_steps"], in_size=p["size"], modes=modes, ks=ks,
-                              rngs=nnx.Rngs(args.seed))
+                              share=args.tp_share, rngs=nnx.Rngs(args.seed))
         row = run_config(label, model, train, test, events_encoder(), p, args, os.path.join(out_dir, "dvs"))
         row.update(mode=label.rsplit("_K", 1)[0], k=k, num_steps=p["num_steps"])
         rows.append(row)
@@ -344,7 +349,8 @@ def main(argv=None) -> dict:
         names = (args.dataset,)
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
-    results = {"protocol": proto["name"] + f"; loss: {args.loss} cross-entropy; seed {args.seed}",
+    results = {"protocol": proto["name"] + f"; loss: {args.loss} cross-entropy; "
+               f"TAC-TP share: {args.tp_share}; seed {args.seed}",
                "protocol_key": proto_key, "runtime": info, "argv": sys.argv[1:],
                "seed": args.seed, "datasets": {}}
     raster = None

@@ -57,6 +57,8 @@ class ConvSNN(nnx.Module):
         pool: max-pool window after each conv block (None: no pooling).
         learn_beta, learn_weights, use_bias: passed to every ``SpikingConv``
             (``learn_weights`` only to the TAC layers; ``use_bias`` and ``learn_beta`` also to ``fc``).
+        share: TAC-TP current sharing in every "tac_tp" layer: "repeat" (each of the K steps gets
+            the chunk's current, as in the reference code) or "mean" (each gets current / K).
         kernel_init: initialiser of every ``kernel`` (default ``tacjax.nn.default_kernel_init``).
         rngs: ``nnx.Rngs``.
 
@@ -70,8 +72,8 @@ class ConvSNN(nnx.Module):
     def __init__(self, *, num_steps: int, in_size: int, in_channels: int, channels: Sequence[int],
                  num_classes: int, modes="baseline", ks=1, lif: LIFParams = LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, pool: int | None = 2, learn_beta: bool = False,
-                 learn_weights: bool = False, use_bias: bool = False, kernel_init=default_kernel_init,
-                 rngs: nnx.Rngs):
+                 learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
+                 kernel_init=default_kernel_init, rngs: nnx.Rngs):
         name = type(self).__name__
         channels = tuple(int(c) for c in channels)
         n = len(channels)
@@ -91,7 +93,7 @@ class ConvSNN(nnx.Module):
                                  f"(the steps reaching conv{i + 1}; modes={modes}, ks={ks}).")
             layer = SpikingConv(c_in, c, 3, mode=m, k=k, lif=lif, surrogate=surrogate, pool=pool,
                                 learn_beta=learn_beta, learn_weights=learn_weights and m != "baseline",
-                                use_bias=use_bias, kernel_init=kernel_init, rngs=rngs)
+                                use_bias=use_bias, share=share, kernel_init=kernel_init, rngs=rngs)
             setattr(self, f"conv{i + 1}", layer)
             t = layer.out_steps(t)
             size = size // pool if pool else size

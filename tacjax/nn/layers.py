@@ -130,6 +130,8 @@ class SpikingConv(nnx.Module):
             raise ValueError(f"SpikingConv: `k` must be an int >= 1; got {k!r}.")
         if pool is not None and (not isinstance(pool, int) or pool < 1):
             raise ValueError(f"SpikingConv: `pool` must be a positive int or None; got {pool!r}.")
+        if share not in ("repeat", "mean"):
+            raise ValueError(f"SpikingConv: `share` must be 'repeat' or 'mean'; got {share!r}.")
         if learn_weights and mode == "baseline":
             raise ValueError("SpikingConv: learn_weights needs mode 'tac' or 'tac_tp'.")
         self.in_features, self.out_features = int(in_features), int(out_features)
