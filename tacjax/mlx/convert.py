@@ -181,7 +181,7 @@ def jax_to_mlx(nnx_model, *, surrogate=None):
                   modes=[c.mode for c in convs], ks=[c.k for c in convs], lif=first["lif"],
                   surrogate=first["surrogate"], pool=first["pool"], learn_beta=first["learn_beta"],
                   learn_weights=any(c.agg_logits is not None for c in convs),
-                  use_bias=first["use_bias"])
+                  use_bias=first["use_bias"], share=first["share"])
         cls = {jm.MNISTNet: mm.MNISTNet, jm.DVSGestureNet: mm.DVSGestureNet}.get(type(nnx_model))
         if cls is None:
             out = mm.ConvSNN(in_channels=nnx_model.in_channels, **kw)

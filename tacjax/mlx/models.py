@@ -37,7 +37,7 @@ class ConvSNN(mnn.Module):
 
     Args: as ``tacjax.models.ConvSNN`` (``num_steps``, ``in_size``, ``in_channels``, ``channels``,
     ``num_classes``, ``modes``, ``ks``, ``lif``, ``surrogate``, ``pool``, ``learn_beta``,
-    ``learn_weights``, ``use_bias``, ``kernel_init``), plus ``key`` (optional MLX PRNG key)
+    ``learn_weights``, ``use_bias``, ``share``, ``kernel_init``), plus ``key`` (optional MLX PRNG key)
     instead of ``rngs``.
 
     Call: ``model(x)`` with ``x`` ``[T, B, in_size, in_size, in_channels]`` returns readout spikes
@@ -49,8 +49,8 @@ class ConvSNN(mnn.Module):
     def __init__(self, *, num_steps: int, in_size: int, in_channels: int, channels: Sequence[int],
                  num_classes: int, modes="baseline", ks=1, lif: LIFParams = LIFParams(),  # noqa: B008
                  surrogate: SpikeFn = fast_sigmoid, pool: int | None = 2, learn_beta: bool = False,
-                 learn_weights: bool = False, use_bias: bool = False, kernel_init=default_kernel_init,
-                 key: mx.array | None = None):
+                 learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
+                 kernel_init=default_kernel_init, key: mx.array | None = None):
         super().__init__()
         name = type(self).__name__
         channels = tuple(int(c) for c in channels)
@@ -72,7 +72,7 @@ class ConvSNN(mnn.Module):
                                  f"(the steps reaching conv{i + 1}; modes={modes}, ks={ks}).")
             layer = SpikingConv(c_in, c, 3, mode=m, k=k, lif=lif, surrogate=surrogate, pool=pool,
                                 learn_beta=learn_beta, learn_weights=learn_weights and m != "baseline",
-                                use_bias=use_bias, kernel_init=kernel_init, key=keys[i])
+                                use_bias=use_bias, share=share, kernel_init=kernel_init, key=keys[i])
             setattr(self, f"conv{i + 1}", layer)
             t = layer.out_steps(t)
             size = size // pool if pool else size

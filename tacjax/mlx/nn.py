@@ -104,6 +104,8 @@ class SpikingConv(mnn.Module):
             raise ValueError(f"SpikingConv: `k` must be an int >= 1; got {k!r}.")
         if pool is not None and (not isinstance(pool, int) or pool < 1):
             raise ValueError(f"SpikingConv: `pool` must be a positive int or None; got {pool!r}.")
+        if share not in ("repeat", "mean"):
+            raise ValueError(f"SpikingConv: `share` must be 'repeat' or 'mean'; got {share!r}.")
         if learn_weights and mode == "baseline":
             raise ValueError("SpikingConv: learn_weights needs mode 'tac' or 'tac_tp'.")
         _check_lif(lif, learn_beta, "SpikingConv")

@@ -46,10 +46,9 @@ def _compare_net(jmodel, x):
     return mmodel
 
 
-@pytest.mark.parametrize("modes,ks,extras", [
-    (("baseline", "baseline"), (1, 1), {}),
+@pytest.mark.parametrize("modes,ks,extras", [  # "baseline" layers: see test_dvs_net_same_outputs
     (("tac", "tac_tp"), (2, 2), {"use_bias": True, "learn_beta": True, "learn_weights": True}),
-    (("tac_tp", "tac"), (3, 2), {"lif": tacjax.LIFParams(0.8, 0.9, "zero")}),
+    (("tac_tp", "tac"), (3, 2), {"lif": tacjax.LIFParams(0.8, 0.9, "zero"), "share": "mean"}),
 ])
 def test_mnist_net_same_weights_same_outputs(modes, ks, extras):
     jmodel = jm.MNISTNet(num_steps=7, in_size=8, channels=(4, 6), modes=modes, ks=ks,

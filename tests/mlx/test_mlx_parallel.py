@@ -23,7 +23,7 @@ R = RNG.normal(size=X.shape).astype(np.float32)
 def test_matrices_and_recurrence():
     for a, b in zip(mp.psu_matrices(T, 3.0), jp.psu_matrices(T, 3.0), strict=True):
         assert_forward(a, b)
-    for t in (1, 5, 8):
+    for t in (1, 7):
         xs = RNG.normal(size=(t, 2)).astype(np.float32)
         assert_forward(mp.linear_recurrence(0.7, mx.array(xs)), jp.linear_recurrence(0.7, jnp.asarray(xs)))
     a = np.array([0.2, 0.9], np.float32)
