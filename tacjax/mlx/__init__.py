@@ -17,9 +17,11 @@ The same public names, signatures, defaults and semantics as ``tacjax`` (time-ma
   no ``lax.scan``); ``unroll`` is ignored. Wrap a whole step in ``mx.compile`` to fuse it.
 * ``LIFParams`` is a frozen dataclass, not an MLX tree: build it inside a loss from arrays to
   differentiate ``beta``/``threshold``.
-* Modules: ``tacjax.mlx.parallel`` mirrors ``tacjax.parallel``; ``tacjax.mlx.nn`` and
-  ``tacjax.mlx.models`` are ``mlx.nn`` twins of ``tacjax.nn`` / ``tacjax.models`` (import them
-  explicitly), and ``tacjax.mlx.convert`` moves weights between the two.
+* Modules: ``tacjax.mlx.parallel`` mirrors ``tacjax.parallel``; ``tacjax.mlx.sparse`` mirrors the
+  strategies of ``tacjax.sparse`` that MLX can express (dense, im2col, event, bitpack, tiles; not
+  bcoo/bcsr/product); ``tacjax.mlx.nn`` and ``tacjax.mlx.models`` are ``mlx.nn`` twins of
+  ``tacjax.nn`` / ``tacjax.models``; ``tacjax.mlx.convert`` moves weights between the two
+  (import these four explicitly, as their JAX counterparts).
 * ``*_dynamic``: MLX has no tracing, so K is always concrete; these forms keep the JAX
   full-length row layout for parity, but a Python loop over K with ``tac``/``tac_tp`` is faster.
 """
