@@ -71,6 +71,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=None, help="override the protocol's epochs")
     p.add_argument("--train-samples", type=int, default=None, help="override the image train subset")
     p.add_argument("--test-samples", type=int, default=None, help="override the image test subset")
+    p.add_argument("--grids", default=None,
+                   help="override the image T/K grid, e.g. '25:5,25;16:2,4,8,16' (T:K list; ';' between T)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", default="membrane", choices=("membrane", "count"),
                    help="readout loss: cross-entropy on the mean membrane (default; a silent readout "
@@ -83,6 +85,18 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "chunk current (repeat, the reference code; saturated the neurons in our runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p.parse_args(argv)
+
+
+def parse_grids(text: str) -> tuple:
+    """``'25:5,25;16:2,4'`` -> ``((25, (5, 25)), (16, (2, 4)))``."""
+    grids = []
+    for part in text.split(";"):
+        t, _, ks = part.partition(":")
+        try:
+            grids.append((int(t), tuple(int(k) for k in ks.split(",") if k.strip())))
+        except ValueError:
+            raise SystemExit(f"--grids: cannot parse {part!r}; expected T:K1,K2,... e.g. 16:2,4") from None
+    return tuple(grids)
 
 
 def _configs(ks, tp_ks, n_layers):
@@ -180,6 +194,8 @@ def study_images(name, proto, args, out_dir):
 
     p = dict(proto["image"])
     p["epochs"] = args.epochs or p["epochs"]
+    if args.grids:
+        p["grids"] = parse_grids(args.grids)
     n_train = args.train_samples if args.train_samples is not None else p["train"]
     n_test = args.test_samples if args.test_samples is not None else p["test"]
     loaded, why = _load_images(name, args.data_dir, n_train, n_test)
@@ -301,7 +317,11 @@ def plots(results: dict, out_dir: str, raster) -> list[str]:
         a2.set(xscale="log", yscale="log", xlabel="K", ylabel="speed-up over baseline",
                title=f"{name}: speed-up vs K")
         a2.axhline(1.0, color="gray", ls=":")
+        all_k = sorted({r["k"] for r in res["runs"] if r["mode"] != "baseline"})
         for a in (a1, a2):
+            if all_k:
+                a.set_xticks(all_k, [str(k) for k in all_k])
+                a.minorticks_off()
             a.legend(fontsize=7)
         fig.tight_layout()
         path = os.path.join(out_dir, f"{name}_acc_speedup_vs_k.png")
