@@ -11,7 +11,7 @@ neurons and an optional max-pool, with the temporal mode a constructor argument:
   keeps T steps.
 
 **Order of operations (the same everywhere in tacjax.models): conv -> LIF -> max-pool of the
-spikes.** The paper's reference network pools the conv output before the LIF; max-pool is
+spikes.** The reference (mlx-snn) Fashion-MNIST network pools the conv output before the LIF; max-pool is
 not linear, so pooling there would sit inside TAC's aggregated operator and break the
 statement that TAC with reset "none" equals the per-frame membrane at chunk ends. Pooling
 the binary spikes afterwards keeps the TAC operator a pure (linear) convolution; on binary
@@ -107,7 +107,8 @@ class SpikingConv(nnx.Module):
             current on the scale of the fixed "beta" weights (which sum to about K; a plain
             softmax sums to 1 and silenced the layer at init).
         use_bias: add a bias ``[O]`` after the conv (once per chunk under TAC; breaks exactness).
-        share: TAC-TP current sharing, "repeat" (reference) or "mean".
+        share: ("tac_tp" only) each of a chunk's K LIF steps gets the chunk current ("repeat", as
+            in the reference code) or the current / K ("mean").
         kernel_init: initialiser for ``kernel`` (default ``default_kernel_init``).
         rngs: ``nnx.Rngs``.
 
