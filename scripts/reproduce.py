@@ -358,6 +358,8 @@ def main(argv=None) -> dict:
     proto = PROTOCOLS[proto_key]
     print(f"runtime: {json.dumps(info)}", flush=True)
     print(f"protocol: {proto['name']}", flush=True)
+    if any(v is not None for v in (args.epochs, args.train_samples, args.test_samples, args.grids)):
+        print("protocol overridden on the command line (see results.md)", flush=True)
     if info["config"] != "tuned":
         print("note: not the tuned CPU configuration; run `python -m tacjax.runtime --exec "
               "scripts/reproduce.py` for tcmalloc + Eigen convolutions", flush=True)
@@ -369,8 +371,12 @@ def main(argv=None) -> dict:
         names = (args.dataset,)
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
+    flags = (("--epochs", args.epochs), ("--train-samples", args.train_samples),
+             ("--test-samples", args.test_samples), ("--grids", args.grids))
+    overrides = [f"{flag} {val}" for flag, val in flags if val is not None]
     results = {"protocol": proto["name"] + f"; loss: {args.loss} cross-entropy; "
-               f"TAC-TP share: {args.tp_share}; seed {args.seed}",
+               f"TAC-TP share: {args.tp_share}; seed {args.seed}"
+               + (f"; OVERRIDDEN by {', '.join(overrides)}" if overrides else ""),
                "protocol_key": proto_key, "runtime": info, "argv": sys.argv[1:],
                "seed": args.seed, "datasets": {}}
     raster = None
