@@ -109,7 +109,7 @@ def test_import_without_mlx_gives_clear_error():
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name == 'mlx' or name.startswith('mlx.'):\n"
-        "            raise ImportError('No module named ' + repr(name))\n"
+        "            raise ModuleNotFoundError('No module named ' + repr(name), name=name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import tacjax\n"
         "assert tacjax.tac is not None\n"
