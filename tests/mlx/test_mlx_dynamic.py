@@ -7,7 +7,7 @@ mx = pytest.importorskip("mlx.core", reason="mlx is not installed: pip install '
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from xbackend import assert_forward, assert_spikes_match  # noqa: E402
+from xbackend import assert_forward, assert_grad, assert_spikes_match  # noqa: E402
 
 import tacjax  # noqa: E402
 import tacjax.mlx as tm  # noqa: E402
@@ -61,3 +61,22 @@ def test_errors():
         tm.aggregate_dynamic(X, 2, mx.ones(2))
     with pytest.raises(ValueError, match="per-channel"):
         tm.tac_tp_dynamic(X, _opm, 2, tm.LIFParams(beta=np.full(M, 0.9, np.float32)))
+
+
+@pytest.mark.parametrize("fn", ["tac_dynamic", "tac_tp_dynamic"])
+def test_dynamic_gradients_match_jax(fn):
+    r = np.random.default_rng(6).normal(size=(T, B, M)).astype(np.float32)
+    p_j, p_m = tacjax.LIFParams(0.8, 0.9), tm.LIFParams(0.8, 0.9)
+
+    def loss_j(x, w):
+        s, h = getattr(tacjax, fn)(x, lambda z: z @ w, jnp.asarray(3), p_j, return_membrane=True)
+        return jnp.sum(s * r) + 0.1 * jnp.sum(h * r)
+
+    def loss_m(x, w):
+        s, h = getattr(tm, fn)(x, lambda z: z @ w, 3, p_m, return_membrane=True)
+        return mx.sum(s * mx.array(r)) + 0.1 * mx.sum(h * mx.array(r))
+
+    gj = jax.jit(jax.grad(loss_j, argnums=(0, 1)))(jnp.asarray(X), jnp.asarray(WD))
+    gm = mx.grad(loss_m, argnums=(0, 1))(mx.array(X), mx.array(WD))
+    assert_grad(gm[0], gj[0], what="d/dx")
+    assert_grad(gm[1], gj[1], what="d/dw")
