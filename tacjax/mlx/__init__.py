@@ -14,7 +14,8 @@ The same public names, signatures, defaults and semantics as ``tacjax`` (time-ma
 * Randomness: ``rate`` takes ``mx.random.key(seed)``; MLX and JAX generators differ, so the
   same seed gives different spikes (same statistics).
 * Loops: ``lif_scan``/``tac_tp`` are Python loops over time building one lazy graph (MLX has
-  no ``lax.scan``); ``unroll`` is ignored. Wrap a whole step in ``mx.compile`` to fuse it.
+  no ``lax.scan``); ``unroll`` is ignored. ``mx.compile`` of a whole step works (same results;
+  on CPU its speed effect was mixed, see ``tacjax.mlx.neurons``).
 * ``LIFParams`` is a frozen dataclass, not an MLX tree: build it inside a loss from arrays to
   differentiate ``beta``/``threshold``.
 * Modules: ``tacjax.mlx.parallel`` mirrors ``tacjax.parallel``; ``tacjax.mlx.sparse`` mirrors the
