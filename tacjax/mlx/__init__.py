@@ -11,6 +11,10 @@ The same public names, signatures, defaults and semantics as ``tacjax`` (time-ma
   ``lax.conv_general_dilated`` with NHWC/HWIO takes ``(kh, kw, I, O)``; dense weights are
   ``(out, in)`` in ``mlx.nn.Linear`` against ``(in, out)`` in Flax. ``tacjax.mlx.convert``
   has the transposes; both backends compute cross-correlation (no kernel flip).
+* Integers: NumPy int64 stays int64 in MLX (JAX without x64 makes it int32) and Python ints
+  become int32; neurons, encoders and TAC need floating input anyway and raise the same
+  TypeError as JAX for integer input (the sparse strategies cast integer/bool spikes to ``w``'s
+  dtype, as in JAX). Integer ``k`` may be a Python int or a 0-d integer ``mx.array``.
 * Randomness: ``rate`` takes ``mx.random.key(seed)``; MLX and JAX generators differ, so the
   same seed gives different spikes (same statistics).
 * Loops: ``lif_scan``/``tac_tp`` are Python loops over time building one lazy graph (MLX has
