@@ -119,7 +119,7 @@ def _load_images(name: str, data_dir: str | None, n_train, n_test):
         tr = loader("train", data_dir, download=False)
         te = loader("test", data_dir, download=False)
     except FileNotFoundError as e:
-        return None, str(e).splitlines()[0]
+        return None, " | ".join(line.strip() for line in str(e).splitlines() if line.strip())[:600]
     tr = (tr[0][:n_train], tr[1][:n_train]) if n_train else tr
     te = (te[0][:n_test], te[1][:n_test]) if n_test else te
     return (tr, te), None
