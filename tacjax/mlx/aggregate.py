@@ -188,7 +188,7 @@ def tac(
     x: mx.array,
     op: LinearOp,
     k: int,
-    params: LIFParams = LIFParams(),  # noqa: B008 (frozen, immutable)
+    params: LIFParams = LIFParams(),
     *,
     weights="beta",
     agg_beta=None,
@@ -237,7 +237,7 @@ def tac_tp(
     x: mx.array,
     op: LinearOp,
     k: int,
-    params: LIFParams = LIFParams(),  # noqa: B008 (frozen, immutable)
+    params: LIFParams = LIFParams(),
     *,
     share: str = "repeat",
     weights="beta",

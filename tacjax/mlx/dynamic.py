@@ -133,7 +133,7 @@ def tac_dynamic(
     x: mx.array,
     op: LinearOp,
     k,
-    params: LIFParams = LIFParams(),  # noqa: B008 (frozen, immutable)
+    params: LIFParams = LIFParams(),
     *,
     weights: str = "beta",
     surrogate: SpikeFn = fast_sigmoid,
@@ -164,7 +164,7 @@ def tac_tp_dynamic(
     x: mx.array,
     op: LinearOp,
     k,
-    params: LIFParams = LIFParams(),  # noqa: B008 (frozen, immutable)
+    params: LIFParams = LIFParams(),
     *,
     share: str = "repeat",
     weights: str = "beta",

@@ -47,7 +47,7 @@ class ConvSNN(mnn.Module):
     """
 
     def __init__(self, *, num_steps: int, in_size: int, in_channels: int, channels: Sequence[int],
-                 num_classes: int, modes="baseline", ks=1, lif: LIFParams = LIFParams(),  # noqa: B008
+                 num_classes: int, modes="baseline", ks=1, lif: LIFParams = LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, pool: int | None = 2, learn_beta: bool = False,
                  learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
                  kernel_init=default_kernel_init, key: mx.array | None = None):
@@ -129,7 +129,7 @@ class MNISTNet(ConvSNN):
     dense 3136 -> 10, LIF readout. Input ``[T, B, 28, 28, 1]``; see ``ConvSNN`` for the call."""
 
     def __init__(self, *, num_steps: int = 25, modes=("baseline", "baseline"), ks=(1, 1),
-                 lif: LIFParams = LIFParams(), surrogate: SpikeFn = fast_sigmoid,  # noqa: B008
+                 lif: LIFParams = LIFParams(), surrogate: SpikeFn = fast_sigmoid,
                  in_size: int = 28, channels: Sequence[int] = (32, 64), num_classes: int = 10,
                  **kwargs):
         super().__init__(num_steps=num_steps, in_size=in_size, in_channels=1, channels=channels,
@@ -142,7 +142,7 @@ class DVSGestureNet(ConvSNN):
     Input ``[T, B, in_size, in_size, 2]`` (ON/OFF polarity); see ``ConvSNN`` for the call."""
 
     def __init__(self, *, num_steps: int = 16, modes=("baseline",) * 3, ks=(1, 1, 1), in_size: int = 32,
-                 lif: LIFParams = LIFParams(), surrogate: SpikeFn = fast_sigmoid,  # noqa: B008
+                 lif: LIFParams = LIFParams(), surrogate: SpikeFn = fast_sigmoid,
                  channels: Sequence[int] = (32, 64, 128), num_classes: int = 11, **kwargs):
         super().__init__(num_steps=num_steps, in_size=in_size, in_channels=2, channels=channels,
                          num_classes=num_classes, modes=modes, ks=ks, lif=lif, surrogate=surrogate,

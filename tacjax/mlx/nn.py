@@ -93,7 +93,7 @@ class SpikingConv(mnn.Module):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size: int = 3, *,
-                 mode: str = "baseline", k: int = 1, lif: LIFParams = LIFParams(),  # noqa: B008
+                 mode: str = "baseline", k: int = 1, lif: LIFParams = LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, pool: int | None = 2, learn_beta: bool = False,
                  learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
                  kernel_init=default_kernel_init, key: mx.array | None = None):
@@ -190,7 +190,7 @@ class SpikingDense(mnn.Module):
     """
 
     def __init__(self, in_features: int, out_features: int, *,
-                 lif: LIFParams = LIFParams(),  # noqa: B008
+                 lif: LIFParams = LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, use_bias: bool = False, learn_beta: bool = False,
                  kernel_init=default_kernel_init, key: mx.array | None = None):
         super().__init__()
