@@ -152,8 +152,10 @@ def train_mnist(args, t):
     n = args.train_samples
     model = MNISTNet(num_steps=t, rngs=nnx.Rngs(0))
     t0 = time.perf_counter()
+    # membrane loss at 2e-3: the spike-count loss barely learned in this budget (about chance level)
     hist = fit(model, (xtr[:n, ..., None], ytr[:n]), (xte[:1000, ..., None], yte[:1000]),
-               encoder=rate_encoder(t), epochs=1, batch_size=64, progress=False)
+               encoder=rate_encoder(t), epochs=1, batch_size=64, progress=False, loss="membrane",
+               learning_rate=2e-3)
     return model, xte, float(hist[-1]["test_accuracy"]), time.perf_counter() - t0
 
 
@@ -303,7 +305,8 @@ def write_markdown(res, path):
         tr = real["train"]
         lines += ["", f"## Trained MNISTNet (baseline, T = {res['num_steps']})", "",
                   f"Trained on {tr['samples']} samples in {tr['seconds']:.0f} s; test accuracy on 1000 "
-                  f"test images {100 * tr['test_accuracy_1k']:.1f}%.", "",
+                  f"test images {100 * tr['test_accuracy_1k']:.1f}% (membrane cross-entropy, Adam 2e-3, one "
+                  "pass, batch 64).", "",
                   "| layer input | spike density | agg. non-zero K=2 | K=4 | K=8 | K=16 | bit density | "
                   "product density | " + " | ".join(res["strategies"][1:]) + " |",
                   "|---|---|---|---|---|---|---|---|" + "---|" * (len(res["strategies"]) - 1)]
@@ -350,12 +353,18 @@ def plot(res, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    layers, pats = list(res["sweep"]), list(next(iter(res["sweep"].values())))
+    layers = list(res["sweep"])
+    pats = [p for p in PATTERNS if any(p in res["sweep"][lay] for lay in layers)]
     fig, axes = plt.subplots(len(pats), len(layers), figsize=(5 * len(layers), 3.6 * len(pats)),
                              squeeze=False)
     for j, layer in enumerate(layers):
         for i, pat in enumerate(pats):
             ax = axes[i][j]
+            if pat not in res["sweep"][layer]:
+                ax.text(0.5, 0.5, f"{layer}: one input channel,\nno '{pat}' pattern", ha="center",
+                        va="center", transform=ax.transAxes)
+                ax.set_axis_off()
+                continue
             rows = sorted(((float(d), v) for d, v in res["sweep"][layer][pat].items()))
             ds = [100 * d for d, _ in rows]
             for s in res["strategies"][1:]:
@@ -388,6 +397,8 @@ def main():
     ap.add_argument("--train-samples", type=int, default=None)
     ap.add_argument("--no-real", action="store_true", help="skip the trained network")
     ap.add_argument("--from-json", default=None, help="only rewrite the Markdown and plot from a sparse.json")
+    ap.add_argument("--reuse-sweep", default=None,
+                    help="take the synthetic sweep from this sparse.json instead of measuring it again")
     args = ap.parse_args()
     if args.from_json:
         res_json = json.loads(Path(args.from_json).read_text())
@@ -412,7 +423,11 @@ def main():
     res = {"runtime": rt, "num_steps": t, "batch": b, "reps": reps, "strategies": strategies, "sweep": {}}
     rng = np.random.default_rng(0)
     t_all = time.perf_counter()
-    for layer, (_, _, c, o, k) in LAYERS.items():
+    if args.reuse_sweep:
+        old = json.loads(Path(args.reuse_sweep).read_text())
+        res["sweep"], res["sweep_runtime"] = old["sweep"], old["runtime"]
+        print(f"sweep taken from {args.reuse_sweep}")
+    for layer, (_, _, c, o, k) in ({} if args.reuse_sweep else LAYERS).items():
         wts = (rng.normal(size=(k, k, c, o)) * 0.1).astype(np.float32)
         res["sweep"][layer] = {}
         for pat in pats:

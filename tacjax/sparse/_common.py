@@ -84,13 +84,15 @@ def geometry(spikes_shape, w_shape, stride, padding, fn: str):
 
 
 def resolve_capacity(capacity, count_fn: Callable[[], jax.Array], full: int, concrete: bool) -> int:
-    """Static capacity: the given int; if None, the exact count (concrete input) or ``full`` (traced)."""
+    """Static capacity: the given int; if None, for concrete input the count rounded up to a power of
+    two (capped at ``full``; repeated calls then reuse compilations), under tracing ``full``."""
     if capacity is not None:
         if isinstance(capacity, bool) or not isinstance(capacity, int | np.integer) or capacity < 1:
             raise ValueError(f"`capacity` must be a positive int or None; got {capacity!r}.")
         return int(capacity)
     if concrete:
-        return max(int(count_fn()), 1)
+        n = max(int(count_fn()), 1)
+        return min(1 << (n - 1).bit_length(), max(int(full), 1))
     return max(int(full), 1)
 
 

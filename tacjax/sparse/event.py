@@ -40,8 +40,8 @@ def event_conv(spikes: jax.Array, w: jax.Array, *, stride=1, padding: Padding = 
         spikes: binary spikes ``[N, H, W, C]`` (ValueError for other values when concrete).
         w: weights ``[kh, kw, C, O]``.
         stride, padding: as in ``tacjax.sparse.conv``.
-        capacity: static maximum number of active spikes handled sparsely. None: the exact
-            count for concrete input, ``N*H*W*C`` under tracing.
+        capacity: static maximum number of active spikes handled sparsely. None: the count
+            rounded up to a power of two for concrete input, ``N*H*W*C`` under tracing.
         overflow: "error" or "dense" (see the module doc).
 
     Returns:

@@ -54,7 +54,8 @@ def bcoo_conv(spikes: jax.Array, w: jax.Array, *, stride=1, padding: Padding = "
         w: weights ``[kh, kw, C, O]``.
         stride, padding: as in ``tacjax.sparse.conv``.
         capacity: static ``nse`` (stored non-zeros of the patch matrix, about kh*kw times the
-            input spike count). None: exact count for concrete input, the full size when traced.
+            input spike count). None: the count rounded up to a power of two for concrete input, the
+            full size when traced.
         overflow: "error" or "dense".
 
     Returns:

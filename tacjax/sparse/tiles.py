@@ -46,8 +46,8 @@ def tile_conv(spikes: jax.Array, w: jax.Array, *, stride=1, padding: Padding = "
         w: weights ``[kh, kw, C, O]``.
         stride, padding: as in ``tacjax.sparse.conv``.
         tile: ``(rows, cols)`` of a tile of the ``[N*Ho*Wo, kh*kw*C]`` patch matrix.
-        capacity: static maximum number of active tiles. None: the exact count for concrete
-            input, all tiles when traced.
+        capacity: static maximum number of active tiles. None: the count rounded up to a power
+            of two for concrete input, all tiles when traced.
         overflow: "error" or "dense".
 
     Returns:
