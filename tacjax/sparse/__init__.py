@@ -17,7 +17,8 @@ tiles       dense matmuls on the non-empty tiles of the patch matrix only   yes 
 product     Prosperity product sparsity: host prefix plan, reuse execution  yes     no
 ==========  ==============================================================  ======  ======
 
-"binary": the strategy relies on 0/1 input and raises ValueError on other concrete values;
+"binary": the strategy relies on 0/1 input and raises ValueError on other concrete values
+(under ``jit`` values cannot be checked: event and bitpack then treat any non-zero as a spike);
 TAC's aggregated frames (beta-weighted sums of spikes) are not binary, so only "dense" and
 "im2col" apply to them. "event", "bcoo", "bcsr" and "tiles" take ``capacity`` and
 ``overflow`` ("error" | "dense") keywords for jit; "product" takes ``num_steps`` and ``tile``.
