@@ -318,7 +318,9 @@ def write_markdown(res, path):
         nw = real["network"]
         lines += ["", f"Whole network (Prosperity weighting): bit density {nw['bit_density']:.4f}, product "
                   f"density {nw['product_density']:.4f}. Strategy columns: time relative to dense on the "
-                  "recorded spikes. TAC's aggregated inputs are not binary: only dense and im2col apply."]
+                  "recorded spikes. TAC's aggregated inputs are not binary: event, bitpack and product "
+                  "do not apply to them; dense, im2col, bcoo, bcsr and tiles do (at the aggregate's higher "
+                  "non-zero density)."]
     if res.get("prosperity"):
         lines += ["", "## Prosperity's spike dumps", "", "| file | bit density | product density |",
                   "|---|---|---|"]

@@ -10,18 +10,20 @@ name        how                                                             bina
 dense       XLA convolution (the reference)                                 no      yes
 im2col      strided-slice patches, one dense matmul                         no      yes
 event       gather/scatter-add per active spike, static capacity            yes     yes
-bcoo        patch matrix as ``jax.experimental.sparse.BCOO`` @ weights      yes     yes
-bcsr        patch matrix as ``BCSR`` @ weights                              yes     yes
+bcoo        patch matrix as ``jax.experimental.sparse.BCOO`` @ weights      no      yes
+bcsr        patch matrix as ``BCSR`` @ weights                              no      yes
 bitpack     channels packed in uint32 words, mask-and-accumulate            yes     yes
-tiles       dense matmuls on the non-empty tiles of the patch matrix only   yes     yes
+tiles       dense matmuls on the non-empty tiles of the patch matrix only   no      yes
 product     Prosperity product sparsity: host prefix plan, reuse execution  yes     no
 ==========  ==============================================================  ======  ======
 
 "binary": the strategy relies on 0/1 input and raises ValueError on other concrete values
 (under ``jit`` values cannot be checked: event and bitpack then treat any non-zero as a spike);
-TAC's aggregated frames (beta-weighted sums of spikes) are not binary, so only "dense" and
-"im2col" apply to them. "event", "bcoo", "bcsr" and "tiles" take ``capacity`` and
-``overflow`` ("error" | "dense") keywords for jit; "product" takes ``num_steps`` and ``tile``.
+TAC's aggregated frames (beta-weighted sums of spikes) are not binary: "dense", "im2col",
+"bcoo", "bcsr" and "tiles" still apply to them (they carry values; the aggregate's non-zero
+density is higher than the spikes'), "event", "bitpack" and "product" do not.
+"event", "bcoo", "bcsr" and "tiles" take ``capacity`` and ``overflow`` ("error" | "dense")
+keywords for jit; "product" takes ``num_steps`` and ``tile``.
 
 Dense (fully connected) layers are the 1x1 case: ``as_fc(STRATEGIES[name])(x [N, I], w [I, O])``.
 """
@@ -54,7 +56,7 @@ STRATEGIES = {
     "tiles": tile_conv,
     "product": product_conv,
 }
-BINARY_ONLY = frozenset({"event", "bcoo", "bcsr", "bitpack", "tiles", "product"})
+BINARY_ONLY = frozenset({"event", "bitpack", "product"})
 WITH_CAPACITY = frozenset({"event", "bcoo", "bcsr", "tiles"})
 HOST_PLANNED = frozenset({"product"})
 

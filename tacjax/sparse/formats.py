@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from jax.experimental import sparse as jsparse
 
 from tacjax import _checks
-from tacjax.sparse._common import Padding, check_conv_args, guarded, require_binary, resolve_capacity
+from tacjax.sparse._common import Padding, check_conv_args, guarded, resolve_capacity
 from tacjax.sparse.dense import conv
 from tacjax.sparse.im2col import patches
 
@@ -30,7 +30,6 @@ def _sparse_matmul(mat, w2, *, fmt, cap: int):
 
 def _format_conv(fmt, spikes, w, stride, padding, capacity, overflow, fn):
     spikes, w = check_conv_args(spikes, w, fn)
-    require_binary(spikes, fn)
     kh, kw, c, o = w.shape
     p = patches(spikes, kh, kw, stride, padding)
     lead = p.shape[:3]
@@ -50,7 +49,7 @@ def bcoo_conv(spikes: jax.Array, w: jax.Array, *, stride=1, padding: Padding = "
     """Strategy "bcoo": patch matrix ``[N*Ho*Wo, kh*kw*C]`` as ``BCOO`` times ``w [kh*kw*C, O]``.
 
     Args:
-        spikes: binary spikes ``[N, H, W, C]``.
+        spikes: ``[N, H, W, C]``; binary spikes, or any values (the stored entries keep them).
         w: weights ``[kh, kw, C, O]``.
         stride, padding: as in ``tacjax.sparse.conv``.
         capacity: static ``nse`` (stored non-zeros of the patch matrix, about kh*kw times the

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from tacjax import _checks
-from tacjax.sparse._common import Padding, check_conv_args, guarded, require_binary, resolve_capacity
+from tacjax.sparse._common import Padding, check_conv_args, guarded, resolve_capacity
 from tacjax.sparse.dense import conv
 from tacjax.sparse.im2col import patches
 
@@ -42,7 +42,7 @@ def tile_conv(spikes: jax.Array, w: jax.Array, *, stride=1, padding: Padding = "
     """Strategy "tiles": dense matmuls on the non-empty ``tile`` blocks of the patch matrix only.
 
     Args:
-        spikes: binary spikes ``[N, H, W, C]``.
+        spikes: ``[N, H, W, C]``; binary spikes, or any values (the stored entries keep them).
         w: weights ``[kh, kw, C, O]``.
         stride, padding: as in ``tacjax.sparse.conv``.
         tile: ``(rows, cols)`` of a tile of the ``[N*Ho*Wo, kh*kw*C]`` patch matrix.
@@ -54,7 +54,6 @@ def tile_conv(spikes: jax.Array, w: jax.Array, *, stride=1, padding: Padding = "
         ``[N, Ho, Wo, O]``.
     """
     spikes, w = check_conv_args(spikes, w, "tile_conv")
-    require_binary(spikes, "tile_conv")
     tm, tk = (int(tile[0]), int(tile[1]))
     if tm < 1 or tk < 1:
         raise ValueError(f"tile_conv: `tile` must be two positive ints (rows, cols); got {tile!r}.")
