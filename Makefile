@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # Fastest correct CPU configuration (see README, "Performance"): tcmalloc + Eigen convolutions.
 TUNED := $(PY) -m tacjax.runtime --exec
 
-.PHONY: install system-deps run test lint bench clean
+.PHONY: install system-deps run test lint bench bench-sparse bench-backends clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ run: install system-deps
 
 bench: install system-deps
 	$(PY) scripts/bench_tac.py
+
+bench-sparse: install system-deps
+	$(TUNED) scripts/bench_sparse.py
+
+bench-backends: install system-deps
+	$(TUNED) scripts/bench_backends.py
 
 lint: install
 	$(VENV)/bin/ruff check tacjax tests scripts
