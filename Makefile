@@ -1,5 +1,6 @@
 # tacjax: one command to set up and run the main job, one to set up and run every test.
 #   make run    # venv + install + the main job (reproduction study on data that needs no download)
+#                 make run DATA_DIR=/path/to/idx  points it at MNIST/Fashion-MNIST copies
 #   make test   # venv + install + ruff + the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,14 +18,17 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Optional system libraries (tcmalloc for JAX, OpenBLAS for MLX); skipped quietly if apt is absent.
+# Optional system packages, skipped quietly without root or apt: tcmalloc (JAX), OpenBLAS (MLX) and
+# Debian's Fashion-MNIST (/usr/share/datasets/fashion-mnist, found by tacjax.data without a download).
+SYSTEM_PKGS := libtcmalloc-minimal4 libopenblas0-pthread dataset-fashion-mnist
 system-deps:
 	-@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get install -y -q libtcmalloc-minimal4 libopenblas0-pthread >/dev/null 2>&1 || \
-	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libtcmalloc-minimal4 libopenblas0-pthread >/dev/null 2>&1) || true; fi
+	  apt-get install -y -q $(SYSTEM_PKGS) >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(SYSTEM_PKGS) >/dev/null 2>&1) || \
+	  echo "note: could not install $(SYSTEM_PKGS); running without them"; fi
 
 run: install system-deps
-	$(TUNED) scripts/bench_tac.py --quick
+	$(TUNED) scripts/reproduce.py $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 bench: install system-deps
 	$(PY) scripts/bench_tac.py
