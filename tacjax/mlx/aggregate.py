@@ -27,6 +27,7 @@ from collections.abc import Callable
 import mlx.core as mx
 import numpy as np
 
+from tacjax.aggregate import MODES, WEIGHTS, chunk_lengths  # backend-free: plain Python
 from tacjax.mlx import _checks
 from tacjax.mlx.neurons import LIFParams, _check_v0, _lif_scan, _update, _validate
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
@@ -42,15 +43,7 @@ __all__ = [
     "tac_tp",
 ]
 
-WEIGHTS = ("beta", "sum", "mean")
-MODES = ("baseline", "tac", "tac_tp")
 LinearOp = Callable[[mx.array], mx.array]
-
-
-def chunk_lengths(num_steps: int, k: int) -> tuple[int, ...]:
-    """Lengths of the ``ceil(T/K)`` chunks: K each, the last one ``T - (C-1)*K``."""
-    n = math.ceil(num_steps / k)
-    return tuple(min(k, num_steps - c * k) for c in range(n))
 
 
 def conv_calls(num_steps: int, k: int, mode: str) -> int:

@@ -124,7 +124,7 @@ def lif_scan(
     surrogate: SpikeFn = fast_sigmoid,
     return_membrane: bool = False,
     remat: bool = False,
-    unroll: int = 1,
+    unroll: int | bool | None = None,
 ) -> tuple[mx.array, mx.array]:
     """Run a LIF neuron over time (a Python loop over T building one lazy MLX graph).
 

@@ -246,9 +246,11 @@ def bitpack_conv(spikes: mx.array, w: mx.array, *, stride=1, padding="SAME") -> 
 
 def tile_conv(spikes: mx.array, w: mx.array, *, stride=1, padding="SAME", tile: tuple[int, int] = (64, 32),
               capacity: int | None = None, overflow: str = "error") -> mx.array:
-    """Strategy "tiles": dense matmuls on the non-empty ``tile`` blocks of the patch matrix only."""
+    """Strategy "tiles": dense matmuls on the non-empty ``tile`` blocks of the patch matrix only.
+
+    Any values are accepted (as in JAX): a block is skipped when all its entries are zero.
+    """
     spikes, w = _args(spikes, w, "tile_conv")
-    _binary(spikes, "tile_conv")
     tm, tk = int(tile[0]), int(tile[1])
     if tm < 1 or tk < 1:
         raise ValueError(f"tile_conv: `tile` must be two positive ints (rows, cols); got {tile!r}.")
@@ -278,5 +280,5 @@ STRATEGIES = {
     "bitpack": bitpack_conv,
     "tiles": tile_conv,
 }
-BINARY_ONLY = frozenset({"event", "bitpack", "tiles"})
+BINARY_ONLY = frozenset({"event", "bitpack"})
 WITH_CAPACITY = frozenset({"event", "tiles"})
