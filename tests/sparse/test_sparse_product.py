@@ -95,7 +95,11 @@ def test_im2col_layout():
     np.testing.assert_allclose(out, conv(x, wts, padding="VALID"), rtol=1e-5, atol=1e-3)
 
 
-LENET = "/work/shared/data/prosperity/lenet5_mnist_spikes.npz"
+# Optional real data: $TACJAX_PROSPERITY_DIR, else the team's shared folder beside the checkout.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LENET = os.path.join(os.environ.get("TACJAX_PROSPERITY_DIR",
+                                    os.path.join(_ROOT, "..", "shared", "data", "prosperity")),
+                     "lenet5_mnist_spikes.npz")
 
 
 @pytest.mark.skipif(not os.path.exists(LENET), reason="Prosperity's LeNet-5 dump is not on this machine")
