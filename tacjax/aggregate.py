@@ -193,8 +193,11 @@ def _fold_apply(op: LinearOp, frames, fn: str):
     return out.reshape(c, b, *out.shape[1:])
 
 
-def _prepare(x, op, k, params, weights, agg_beta, fn):
-    """Validate the common arguments of tac/tac_tp; return (k, weights array, mean flag)."""
+def _chunk_currents(x, op, k, params, weights, agg_beta, v0, fn):
+    """Shared front half of tac/tac_tp: validate, aggregate, one ``op`` call.
+
+    Returns ``(k, chunk lengths, current [ceil(T/K), B, ...out])``.
+    """
     x = jnp.asarray(x)
     _checks.check_min_rank(x, 2, "x", fn, "[T, B, ...]")
     _checks.check_floating(x, "x", fn)
@@ -212,7 +215,11 @@ def _prepare(x, op, k, params, weights, agg_beta, fn):
     else:
         b = 0.0
     w = aggregation_weights(k, weights, b, x.dtype)
-    return x, k, w, isinstance(weights, str) and weights == "mean"
+    mean = isinstance(weights, str) and weights == "mean"
+    current = _fold_apply(op, _aggregate(x, k, w, mean=mean), fn)
+    _validate(current, params, fn, current.shape[1:])
+    _check_v0(v0, current.shape[1:], fn)
+    return k, chunk_lengths(x.shape[0], k), current
 
 
 def tac(
@@ -246,18 +253,15 @@ def tac(
         (or the membrane trace instead, see ``return_membrane``). The leak per chunk is
         ``beta**K`` (``beta**L`` for a short last chunk of L frames).
     """
-    x, k, w, mean = _prepare(x, op, k, params, weights, agg_beta, "tac")
-    current = _fold_apply(op, _aggregate(x, k, w, mean=mean), "tac")
-    _validate(current, params, "tac", current.shape[1:])
-    _check_v0(v0, current.shape[1:], "tac")
-    lengths = chunk_lengths(x.shape[0], k)
-    beta = jnp.asarray(params.beta, x.dtype)
+    k, lengths, current = _chunk_currents(x, op, k, params, weights, agg_beta, v0, "tac")
+    dtype = current.dtype
+    beta = jnp.asarray(params.beta, dtype)
     if lengths[-1] == k:
         step_beta = None
         leak = beta**k
     else:
         leak = beta
-        pw = jnp.asarray(lengths, x.dtype).reshape((-1,) + (1,) * beta.ndim)
+        pw = jnp.asarray(lengths, dtype).reshape((-1,) + (1,) * beta.ndim)
         step_beta = beta[None] ** pw
     return _lif_scan(current, leak, params.threshold, params.reset, params.detach_reset,
                      surrogate=surrogate, v0=v0, return_membrane=return_membrane,
@@ -293,13 +297,9 @@ def tac_tp(
         (or the membrane trace instead).
     """
     _checks.one_of(share, ("repeat", "mean"), "share", "tac_tp")
-    x, k, w, mean = _prepare(x, op, k, params, weights, agg_beta, "tac_tp")
-    current = _fold_apply(op, _aggregate(x, k, w, mean=mean), "tac_tp")
-    _validate(current, params, "tac_tp", current.shape[1:])
-    _check_v0(v0, current.shape[1:], "tac_tp")
-    lengths = chunk_lengths(x.shape[0], k)
+    k, lengths, current = _chunk_currents(x, op, k, params, weights, agg_beta, v0, "tac_tp")
     if share == "mean":
-        inv = jnp.asarray([1.0 / n for n in lengths], x.dtype)
+        inv = jnp.asarray([1.0 / n for n in lengths], current.dtype)
         current = current * inv.reshape((-1,) + (1,) * (current.ndim - 1))
     return _repeat_scan(current, k, lengths[-1], params, surrogate, v0, return_membrane)
 

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 
 from tacjax import _checks
 from tacjax.aggregate import WEIGHTS, LinearOp, _fold_apply
-from tacjax.neurons import LIFParams, _check_v0, _lif_scan, _update, _validate
+from tacjax.neurons import LIFParams, _check_v0, _lif_scan, _validate
 from tacjax.surrogate import SpikeFn, fast_sigmoid
 
 __all__ = ["aggregate_dynamic", "chunk_mask", "tac_dynamic", "tac_tp_dynamic"]
@@ -90,23 +90,6 @@ def aggregate_dynamic(x: jax.Array, k, weights: str = "beta", beta=0.9) -> jax.A
     return jnp.einsum("ct,t...->c...", a, x)
 
 
-def _dynamic_lif(current, step_beta, valid, params, surrogate, v0, return_membrane):
-    """LIF over rows; rows with ``valid == False`` neither change the state nor fire."""
-    dtype = current.dtype
-    thr = jnp.asarray(params.threshold, dtype)
-    v = jnp.zeros(current.shape[1:], dtype) if v0 is None else jnp.asarray(v0, dtype)
-
-    def body(v, inp):
-        xt, bt, ok = inp
-        h, s, v_next = _update(v, xt, bt, thr, params.reset, params.detach_reset, surrogate)
-        okd = ok.astype(dtype)
-        out = (s * okd, h * okd) if return_membrane else s * okd
-        return jnp.where(ok, v_next, v), out
-
-    v, out = jax.lax.scan(body, v, (current, step_beta, valid))
-    return out if return_membrane else (out, v)
-
-
 def _prepare(x, op, k, params, weights, fn):
     x = jnp.asarray(x)
     _checks.check_min_rank(x, 2, "x", fn, "[T, B, ...]")
@@ -144,7 +127,9 @@ def tac_dynamic(
     _, _, row_len = _chunk_geometry(num_steps, k)
     beta = jnp.asarray(params.beta, current.dtype)
     step_beta = beta[None] ** row_len.astype(current.dtype).reshape((-1,) + (1,) * beta.ndim)
-    return _dynamic_lif(current, step_beta, row_len > 0, params, surrogate, v0, return_membrane)
+    return _lif_scan(current, beta, params.threshold, params.reset, params.detach_reset,
+                     surrogate=surrogate, v0=v0, return_membrane=return_membrane,
+                     step_beta=step_beta, step_mask=row_len > 0)
 
 
 def tac_tp_dynamic(

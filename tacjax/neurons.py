@@ -153,8 +153,12 @@ _FULL_UNROLL_MAX_STEPS = 8
 
 
 def _lif_scan(x, beta, threshold, reset, detach, *, surrogate, v0=None, return_membrane=False,
-              remat=False, unroll=None, step_beta=None):
-    """Scan core without validation. ``step_beta`` (``[T, ...]``) overrides ``beta`` per step."""
+              remat=False, unroll=None, step_beta=None, step_mask=None):
+    """Scan core without validation.
+
+    ``step_beta`` (``[T, ...]``) overrides ``beta`` per step. ``step_mask`` (bool ``[T]``): steps
+    where it is False neither change the state nor fire (spikes and membrane read 0 there).
+    """
     dtype = x.dtype
     beta = jnp.asarray(beta, dtype)
     thr = jnp.asarray(threshold, dtype)
@@ -163,13 +167,16 @@ def _lif_scan(x, beta, threshold, reset, detach, *, surrogate, v0=None, return_m
         unroll = x.shape[0] if x.shape[0] <= _FULL_UNROLL_MAX_STEPS else 1
 
     def body(v, inp):
-        xt, bt = inp
+        xt, bt, ok = inp
         h, s, v_next = _update(v, xt, beta if bt is None else bt, thr, reset, detach, surrogate)
+        if ok is not None:
+            okd = ok.astype(dtype)
+            h, s, v_next = h * okd, s * okd, jnp.where(ok, v_next, v)
         return v_next, (s, h) if return_membrane else s
 
     if remat:
         body = jax.checkpoint(body)
-    xs = (x, None if step_beta is None else jnp.asarray(step_beta, dtype))
+    xs = (x, None if step_beta is None else jnp.asarray(step_beta, dtype), step_mask)
     v_final, out = jax.lax.scan(body, v, xs, unroll=unroll)
     if return_membrane:
         spikes, membrane = out

@@ -73,6 +73,17 @@ def _check_vec(b, num_steps, name, fn):
         raise ValueError(f"{fn}: `{name}` must have shape (T,) = ({num_steps},); got {jnp.shape(b)}.")
 
 
+def _learned_operands(x, w, b, fn):
+    """Validate ``x``/``w``/``b`` of IPSU/RPSU; return ``(x, causal-masked W, b as [T, 1, ...])``."""
+    x = _check_x(x, fn)
+    num_steps = x.shape[0]
+    _check_square(w, num_steps, "w", fn)
+    _check_vec(b, num_steps, "b", fn)
+    causal = jnp.tril(jnp.ones((num_steps, num_steps), x.dtype))
+    bias = jnp.asarray(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    return x, w * causal, bias
+
+
 def psu_matrices(num_steps: int, tau: float = 2.0, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
     """The ``[T, T]`` matrices ``M1`` (input integration) and ``M2`` (reset integration)."""
     if _checks.is_concrete(tau) and float(tau) <= 1.0:
@@ -133,14 +144,14 @@ def psu(
     """
     x = _check_x(x, "psu")
     _checks.one_of(method, ("matmul", "scan"), "method", "psu")
+    if _checks.is_concrete(tau) and float(tau) <= 1.0:
+        raise ValueError(f"psu: `tau` must be > 1; got {tau}.")
     lam = 1.0 - 1.0 / tau
     if method == "matmul":
         m1, m2 = psu_matrices(x.shape[0], tau, x.dtype)
         u = _time_matmul(m1, x)
         v = u + threshold * _time_matmul(m2, sigma(u))
     else:
-        if _checks.is_concrete(tau) and float(tau) <= 1.0:
-            raise ValueError(f"psu: `tau` must be > 1; got {tau}.")
         u = linear_recurrence(lam, x / tau)
         p = sigma(u)
         shifted = jnp.concatenate([jnp.zeros_like(p[:1]), p[:-1]], axis=0)  # r[t] = sum_{i<t} lam^(t-i) p_i
@@ -152,14 +163,9 @@ def psu(
 def ipsu(x: jax.Array, w: jax.Array, b: jax.Array, *, tau: float = 2.0, threshold: float = 1.0,
          surrogate: SpikeFn = _PSU_SPIKE) -> jax.Array:
     """Input-dependent PSU: ``S = H((W * L) X + b + M2 X - theta)``; ``w`` ``[T, T]``, ``b`` ``[T]``."""
-    x = _check_x(x, "ipsu")
-    num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", "ipsu")
-    _check_vec(b, num_steps, "b", "ipsu")
-    _, m2 = psu_matrices(num_steps, tau, x.dtype)
-    causal = jnp.tril(jnp.ones((num_steps, num_steps), x.dtype))
-    bias = jnp.asarray(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
-    v = _time_matmul(w * causal, x) + bias + _time_matmul(m2, x)
+    x, w_causal, bias = _learned_operands(x, w, b, "ipsu")
+    _, m2 = psu_matrices(x.shape[0], tau, x.dtype)
+    v = _time_matmul(w_causal, x) + bias + _time_matmul(m2, x)
     return surrogate(v - threshold)
 
 
@@ -167,14 +173,9 @@ def rpsu(x: jax.Array, w: jax.Array, b: jax.Array, *, tau: float = 2.0, threshol
          sigma: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
          surrogate: SpikeFn = _PSU_SPIKE) -> jax.Array:
     """Reset PSU: ``S = H(M1 X + M2 sigma((W * L) X + b) - theta)``; ``w`` ``[T, T]``, ``b`` ``[T]``."""
-    x = _check_x(x, "rpsu")
-    num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", "rpsu")
-    _check_vec(b, num_steps, "b", "rpsu")
-    m1, m2 = psu_matrices(num_steps, tau, x.dtype)
-    causal = jnp.tril(jnp.ones((num_steps, num_steps), x.dtype))
-    bias = jnp.asarray(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
-    v = _time_matmul(m1, x) + _time_matmul(m2, sigma(_time_matmul(w * causal, x) + bias))
+    x, w_causal, bias = _learned_operands(x, w, b, "rpsu")
+    m1, m2 = psu_matrices(x.shape[0], tau, x.dtype)
+    v = _time_matmul(m1, x) + _time_matmul(m2, sigma(_time_matmul(w_causal, x) + bias))
     return surrogate(v - threshold)
 
 
