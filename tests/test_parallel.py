@@ -5,7 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import tacjax as tj
 from tacjax import parallel as par
+from tacjax.common.outputs import SpikesAndMembrane
 
 
 def _sigmoid(z):
@@ -32,10 +34,12 @@ def psu_sequential(x, tau, theta):
 @pytest.mark.parametrize("method", ["matmul", "scan"])
 @pytest.mark.parametrize("tau", [2.0, 5.0])
 def test_psu_matches_sequential_recurrence(method, tau):
-    x = jax.random.normal(jax.random.key(0), (12, 3, 4)) * 2
-    s, v = par.psu(x, tau=tau, threshold=1.0, method=method, return_membrane=True)
-    np.testing.assert_allclose(v, psu_sequential(x, tau, 1.0), rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(s, (np.asarray(v) >= 1.0).astype(np.float32))
+    x = jax.random.normal(jax.random.key(0), (12, 3, 4)) * 2 + 3.5  # fires at both tau
+    out = par.psu(x, tau=tau, threshold=1.0, method=method, return_membrane=True)
+    assert isinstance(out, SpikesAndMembrane)
+    np.testing.assert_allclose(out.membrane, psu_sequential(x, tau, 1.0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(out.spikes, (np.asarray(out.membrane) >= 1.0).astype(np.float32))
+    assert 0.05 < float(out.spikes.mean()) < 0.95
 
 
 def test_linear_recurrence():
@@ -91,15 +95,26 @@ def test_gradients_flow_and_vmap():
     np.testing.assert_array_equal(out[1], par.psu(x, tau=4.0))
 
 
+def test_surrogate_by_name():
+    x = jax.random.normal(jax.random.key(7), (6, 3))
+    g = jax.grad(lambda x: par.psu(x, surrogate="triangle").sum())(x)
+    g_fn = jax.grad(lambda x: par.psu(x, surrogate=tj.triangle).sum())(x)
+    g_default = jax.grad(lambda x: par.psu(x).sum())(x)
+    np.testing.assert_array_equal(g, g_fn)
+    assert not np.allclose(g, g_default)  # the name selected triangle, not the default atan
+
+
 def test_bad_inputs():
     x = jnp.zeros((4, 2))
     with pytest.raises(ValueError, match=r"`w` must have shape \(T, T\) = \(4, 4\); got \(3, 3\)"):
         par.psn(x, jnp.zeros((3, 3)), jnp.zeros(4))
     with pytest.raises(ValueError, match=r"`b` must have shape \(T,\) = \(4,\); got \(2,\)"):
         par.ipsu(x, jnp.zeros((4, 4)), jnp.zeros(2))
-    with pytest.raises(ValueError, match="`tau` must be > 1"):
+    with pytest.raises(ValueError, match=r"psu_matrices: `tau` must be finite and in \(1.0, inf\]; got 0.5"):
         par.psu_matrices(4, 0.5)
     with pytest.raises(ValueError, match="1 <= order <= T = 4; got order=5"):
         par.masked_psn(x, jnp.zeros((4, 4)), jnp.zeros(4), 5)
     with pytest.raises(TypeError, match="floating"):
         par.psu(jnp.zeros((4, 2), jnp.int32))
+    with pytest.raises(TypeError, match=r"masked_psn: `order` must be a static Python int.*traced value\.\n"):
+        jax.jit(lambda o: par.masked_psn(x, jnp.zeros((4, 4)), jnp.zeros(4), o))(2)

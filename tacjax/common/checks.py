@@ -203,7 +203,7 @@ def check_values(values, name: str, fn: str, *, low: float | None = None, high: 
     if high is not None:
         bad |= (a >= high) if high_open else (a > high)
     if np.any(bad):
-        first = a[bad].flat[0]
+        first = float(a[bad].flat[0])
         where = "" if a.ndim == 0 else f" ({int(bad.sum())} of {a.size} values, e.g. {first!r})"
         got = f"{first!r}" if a.ndim == 0 else f"an array of shape {a.shape}"
         need = "finite"

@@ -100,15 +100,15 @@ def aggregate_dynamic(x: mx.array, k, weights: str = "beta", beta=0.9, *,
     return _poison(valid, _aggregate_rows(x, k, weights, beta, "aggregate_dynamic"))[0]
 
 
-def _aggregate_rows(x, k, weights, beta, fn):
-    """``aggregate_dynamic`` with validated ``x`` and ``k``, errors naming ``fn``."""
+def _aggregate_rows(x, k, weights, beta, fn, beta_name="beta"):
+    """``aggregate_dynamic`` with validated ``x`` and ``k``; errors name ``fn`` and ``beta_name``."""
     if not isinstance(weights, str):
         raise TypeError(f"{fn}: explicit weight arrays are not supported with a traced K; use "
                         f"weights='beta', 'sum' or 'mean', or the static path.")
     _checks.one_of(weights, WEIGHTS, "weights", fn)
     if len(_checks.shape_of(beta)) != 0:
-        raise ValueError(f"{fn}: `beta` must be a scalar; got shape {_checks.shape_of(beta)}.")
-    _checks.check_param_values(beta, "beta", fn, **UNIT_INTERVAL)
+        raise ValueError(f"{fn}: `{beta_name}` must be a scalar; got shape {_checks.shape_of(beta)}.")
+    _checks.check_param_values(beta, beta_name, fn, **UNIT_INTERVAL)
     num_steps = x.shape[0]
     dtype = compute_dtype(x.dtype)
     chunk, dist, row_len = _chunk_geometry(num_steps, k)
@@ -134,7 +134,7 @@ def _prepare(x, op, k, params, weights, v0, surrogate, checked, fn):
     if weights == "beta" and len(_checks.shape_of(params.beta)) != 0:
         raise ValueError(f"{fn}: per-channel params.beta (shape {_checks.shape_of(params.beta)}) is "
                          f"not supported with weights='beta' here; use the static `tac`.")
-    agg = _aggregate_rows(x, k, weights, params.beta if weights == "beta" else 0.9, fn)
+    agg = _aggregate_rows(x, k, weights, params.beta if weights == "beta" else 0.9, fn, "params.beta")
     current = _fold_apply(op, agg, fn)
     _validate(current, params, fn, current.shape[1:])
     check_state_shape(v0, current.shape[1:], "v0", fn)

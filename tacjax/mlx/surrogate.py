@@ -141,12 +141,12 @@ def get_surrogate(name: str, slope: float | mx.array | None = None) -> SpikeFn:
     return spike_fn
 
 
-def _resolve_surrogate(surrogate, fn: str) -> SpikeFn:
+def _resolve_surrogate(surrogate, fn: str, name: str = "surrogate") -> SpikeFn:
     """A spike function from a callable or a surrogate's name (default slope); clear errors otherwise."""
     if isinstance(surrogate, str):
         check_surrogate_name(surrogate, fn)
         return get_surrogate(surrogate)
-    _checks.check_callable(surrogate, "surrogate", fn,
+    _checks.check_callable(surrogate, name, fn,
                            f"a spike function x -> spikes or one of {tuple(SURROGATES)}")
     return surrogate
 
@@ -161,7 +161,7 @@ def surrogate_grad(spike_fn: SpikeFn | str, x: mx.array) -> mx.array:
     Returns:
         Array of ``x``'s shape with the surrogate gradient at each element.
     """
-    spike_fn = _resolve_surrogate(spike_fn, "surrogate_grad")
+    spike_fn = _resolve_surrogate(spike_fn, "surrogate_grad", "spike_fn")
     x = _checks.asarray(x)
     _checks.check_floating(x, "x", "surrogate_grad")
     _, (g,) = mx.jvp(lambda a: spike_fn(a), [x], [mx.ones_like(x)])
