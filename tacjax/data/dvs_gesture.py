@@ -50,7 +50,7 @@ __all__ = ["DVS_GESTURE_CLASSES", "load_dvs_gesture"]
 DVS_GESTURE_CLASSES = 11
 _SENSOR = 128
 _FOLDERS = {"train": "ibmGestureTrain", "test": "ibmGestureTest"}
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: the fingerprint includes modification times
 _HOWTO = (
     "DVS128 Gesture cannot be downloaded automatically here. On a machine with network access run "
     "`python -c \"import tonic; tonic.datasets.DVSGesture(save_to='<data_dir>', train=True); "
@@ -79,7 +79,8 @@ def _save_to(data_dir: Path, folder: str) -> Path:
 def _fingerprint(files: list[Path], root: Path) -> str:
     h = hashlib.sha256()
     for f in files:
-        h.update(f"{f.relative_to(root).as_posix()}:{f.stat().st_size}\n".encode())
+        st = f.stat()
+        h.update(f"{f.relative_to(root).as_posix()}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
 
@@ -203,9 +204,10 @@ def load_dvs_gesture(
 
     The binned frames are cached in ``cache_dir`` (default ``$XDG_CACHE_HOME/tacjax/dvs_gesture``,
     i.e. ``~/.cache/tacjax/dvs_gesture``) as ``dvsgesture-<split>-T<num_steps>-s<size>-<id>.npz``,
-    where ``<id>`` fingerprints the sample files (names and sizes); a later call with the same
-    settings reads the cache instead of the event files. A corrupt or mismatched entry is rebuilt
-    with a ``RuntimeWarning``; before binning, ``cache_dir`` is checked for writing.
+    where ``<id>`` fingerprints the sample files (names, sizes and modification times, so an
+    edited recording is binned again); a later call with the same settings reads the cache
+    instead of the event files. A corrupt or mismatched entry is rebuilt with a
+    ``RuntimeWarning``; before binning, ``cache_dir`` is checked for writing.
 
     For time-major ``[T, B, ...]`` batches either batch the default ``[N, T, ...]`` frames on axis
     0 and transpose each batch (``tacjax.train.events_encoder`` does), or pass ``time_major=True``

@@ -80,6 +80,44 @@ def _prepare_all(opts: StudyOptions, names: Sequence[str]) -> dict[str, Prepared
     return out
 
 
+def _add_configs(data: Prepared, extra: Sequence[Config]) -> None:
+    """Append ``extra`` to ``data.configs`` after building each once (its checks run before any training)."""
+    for c in extra:
+        if not isinstance(c, Config):
+            raise OptionError(f"run_study: `extra_configs` must return Configs; got {type(c).__name__}.")
+        try:
+            data.build(c)
+        except (ValueError, TypeError) as e:
+            raise OptionError(f"run_study: extra configuration {c.label!r} cannot be built for {data.name}: "
+                              f"{e}") from e
+    labels = [c.label for c in [*data.configs, *extra]]
+    if len(set(labels)) != len(labels):
+        raise OptionError(f"run_study: configuration labels repeat in {data.name}: {labels}.")
+    data.configs += list(extra)
+
+
+def _announce(opts: StudyOptions, info: dict, changed: list[str]) -> None:
+    print(f"runtime: {json.dumps(info)}", flush=True)
+    print(f"protocol: {PROTOCOLS[opts.protocol]['name']}", flush=True)
+    if changed:
+        print("protocol overridden on the command line (see results.md)", flush=True)
+    if info["config"] != "tuned":
+        print("note: not the tuned CPU configuration; run `python -m tacjax.runtime --exec "
+              "scripts/reproduce.py` for tcmalloc + Eigen convolutions", flush=True)
+
+
+def _new_results(opts: StudyOptions, info: dict, changed: list[str], prepared: dict, argv) -> dict:
+    """The results before the first row: protocol text, runtime, and an empty table per data set."""
+    text = f"; loss: {opts.loss} cross-entropy; TAC-TP share: {opts.tp_share}; seed {opts.seed}"
+    text += f"; OVERRIDDEN by {', '.join(changed)}" if changed else ""
+    return {"protocol": PROTOCOLS[opts.protocol]["name"] + text, "protocol_key": opts.protocol,
+            "runtime": info, "argv": None if argv is None else list(argv), "seed": opts.seed,
+            "complete": False, "configs_done": 0,
+            "configs_total": sum(len(d.configs) for d in prepared.values() if d),
+            "datasets": {n: None if d is None else {"protocol": d.protocol, "runs": []}
+                         for n, d in prepared.items()}}
+
+
 def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
               extra_configs: Callable[[Prepared], Sequence[Config]] | None = None) -> dict:
     """Run the collapse-or-preserve study and write its outputs into ``options.out``.
@@ -88,7 +126,8 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
         options: what to run (``StudyOptions``; the flags of ``scripts/reproduce.py``).
         argv: the command line, recorded in ``results.json`` (None: not recorded).
         extra_configs: ``Prepared -> configurations`` run after each data set's grid (e.g. a
-            per-layer plan); their labels must not repeat the grid's.
+            per-layer plan); each is built once before any training (so a bad one stops the
+            study early), and their labels must not repeat the grid's.
 
     Returns:
         The results: ``protocol`` (text), ``protocol_key``, ``runtime``, ``argv``, ``seed``,
@@ -108,30 +147,13 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
     out = prepare_out(opts.out)
     t0 = time.perf_counter()
     info = rt.describe()
-    proto = PROTOCOLS[opts.protocol]
-    print(f"runtime: {json.dumps(info)}", flush=True)
-    print(f"protocol: {proto['name']}", flush=True)
     changed = overrides(options)
-    if changed:
-        print("protocol overridden on the command line (see results.md)", flush=True)
-    if info["config"] != "tuned":
-        print("note: not the tuned CPU configuration; run `python -m tacjax.runtime --exec "
-              "scripts/reproduce.py` for tcmalloc + Eigen convolutions", flush=True)
+    _announce(opts, info, changed)
     prepared = _prepare_all(opts, selected_datasets(opts.dataset, opts.protocol))
     for data in prepared.values():
         if data is not None and extra_configs is not None:
-            data.configs += list(extra_configs(data))
-        labels = [c.label for c in data.configs] if data else []
-        if len(set(labels)) != len(labels):
-            raise OptionError(f"run_study: configuration labels repeat in {data.name}: {labels}.")
-    text = f"; loss: {opts.loss} cross-entropy; TAC-TP share: {opts.tp_share}; seed {opts.seed}"
-    text += f"; OVERRIDDEN by {', '.join(changed)}" if changed else ""
-    results = {"protocol": proto["name"] + text,
-               "protocol_key": opts.protocol, "runtime": info, "argv": None if argv is None else list(argv),
-               "seed": opts.seed, "complete": False, "configs_done": 0,
-               "configs_total": sum(len(d.configs) for d in prepared.values() if d),
-               "datasets": {n: None if d is None else {"protocol": d.protocol, "runs": []}
-                            for n, d in prepared.items()}}
+            _add_configs(data, extra_configs(data))
+    results = _new_results(opts, info, changed, prepared, argv)
     raster = None
 
     def save():

@@ -1,5 +1,6 @@
 """DVS128 Gesture loader on fake recordings written in tonic's on-disk layout (no download)."""
 
+import os
 import warnings
 from pathlib import Path
 
@@ -207,3 +208,19 @@ def test_time_major_frames(tmp_path):
     np.testing.assert_array_equal(yt, y)
     with pytest.raises(TypeError, match="load_dvs_gesture: `time_major` must be a bool; got 1"):
         load_dvs_gesture(tmp_path / "data", time_major=1, **kw)
+
+
+def test_an_edited_recording_of_the_same_size_is_binned_again(tmp_path):
+    write_layout(tmp_path / "data", labels=(1, 2))
+    kw = dict(num_steps=T, size=8, cache_dir=tmp_path / "c")
+    before, _ = load_dvs_gesture(tmp_path / "data", **kw)
+    f = tmp_path / "data" / "DVSGesture" / "ibmGestureTrain" / "user01_fluorescent" / "1.npy"
+    ev = np.load(f)
+    ev[:, 0] = 127 - ev[:, 0]  # mirrored: same size on disk, other frames
+    st = f.stat()
+    np.save(f, ev)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    after, _ = load_dvs_gesture(tmp_path / "data", **kw)
+    assert f.stat().st_size == st.st_size
+    np.testing.assert_array_equal(after[0], before[0][:, :, ::-1])  # x -> 7 - x after downsampling by 16
+    np.testing.assert_array_equal(after[1:], before[1:])

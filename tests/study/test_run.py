@@ -103,6 +103,16 @@ def test_repeated_labels_stop_before_training(tmp_path, fake_fit):
     assert fake_fit.calls == [] and not (tmp_path / "results.json").exists()
 
 
+def test_an_extra_configuration_that_cannot_be_built_stops_before_training(tmp_path, fake_fit):
+    bad = Config("late_k", "plan", None, 4, ("tac", "tac", "tac"), (4, 2, 1))  # conv2 sees T = 1 < K = 2
+    with pytest.raises(OptionError, match=r"extra configuration 'late_k' cannot be built for synthetic: "
+                                          r"DVSGestureNet: ks\[1\] = 2 must be an int with 1 <= K <= T = 1"):
+        run_study(StudyOptions(out=str(tmp_path), **SMOKE), extra_configs=lambda data: [bad])
+    with pytest.raises(OptionError, match="`extra_configs` must return Configs; got tuple"):
+        run_study(StudyOptions(out=str(tmp_path), **SMOKE), extra_configs=lambda data: [("x", "tac", 2)])
+    assert fake_fit.calls == [] and not (tmp_path / "results.json").exists()
+
+
 def test_a_data_set_asked_for_by_name_must_be_found(tmp_path, isolated, fake_fit):
     (tmp_path / "empty").mkdir()
     opts = StudyOptions(protocol="smoke", dataset="mnist", data_dir=str(tmp_path / "empty"),
