@@ -13,13 +13,16 @@ same inputs and weights (``scripts/peers/reference.py``).
 Each library and workload runs in its own worker process, all with the same environment: ``--threads``
 threads (each process pinned to that many cores, ``tacjax.runtime.pin_threads``, which is what limits
 XLA; ``OMP_NUM_THREADS`` and ``torch.set_num_threads`` for PyTorch), tcmalloc preloaded when installed,
-and on the CPU the tuned XLA flag. A first worker per library
-checks its spikes against a NumPy loop of the rule the library documents. Timing: warm-up, then
+and on the CPU the tuned XLA flag. The first worker of each library also checks its spikes against a
+NumPy loop of the rule the library documents. Timing: warm-up, then
 ``--repeats`` timed steps, each synchronised (``block_until_ready``, ``torch.cuda.synchronize``);
-medians with min/max and quartiles; peak RSS per process and XLA's ``memory_analysis()`` for JAX.
+``--rounds`` R repeats the whole sequence of processes R times and pools their steps, so that a drift
+in machine load hits every library alike; medians with min/max and quartiles; peak RSS per process
+and XLA's ``memory_analysis()`` for JAX.
 
     python scripts/bench_peers.py                               # N = 1024, MNIST B = 128, 1 thread
-    python scripts/bench_peers.py --n 4096 16384 --mnist-batch 128 512   # GPU sizes
+    python scripts/bench_peers.py --rounds 3                    # interleave 3 processes per row
+    python scripts/bench_peers.py --n 4096 16384 --mnist-batch 128 512 --no-pin   # GPU sizes
 Output: a Markdown table on stdout and ``peers.md``, ``peers.json``, ``peers.png`` in ``--out``.
 """
 
@@ -57,14 +60,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--no-tcmalloc", action="store_true", help="do not preload tcmalloc")
     ap.add_argument("--no-tuned-flag", action="store_true", help="leave out the tuned XLA CPU flag")
     ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=5, help="timed steps per worker process")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every worker this many times, interleaved, and pool their timed steps")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per worker process")
     ap.add_argument("--python", default=sys.executable, help="interpreter of the worker processes")
     ap.add_argument("--out", default="results/peers")
     ap.add_argument("--worker", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.k < 1 or args.threads < 1 or args.repeats < 1 or args.warmup < 1:
-        ap.error("--k, --threads, --repeats and --warmup must be >= 1")
+    if min(args.k, args.threads, args.repeats, args.warmup, args.rounds) < 1:
+        ap.error("--k, --threads, --repeats, --warmup and --rounds must be >= 1")
     if args.pin and args.threads > len(os.sched_getaffinity(0)):
         ap.error(f"--threads {args.threads} exceeds the {len(os.sched_getaffinity(0))} CPUs available; "
                  "lower it or pass --no-pin")
@@ -121,31 +126,36 @@ def plan(args) -> dict[str, list[dict]]:
 
 
 def run_all(args, env: dict) -> tuple[dict, dict]:
-    """Run every worker; the first worker of each library also checks its spike semantics.
+    """Run every worker, ``--rounds`` times in the same order; the first worker of each library also
+    checks its spike semantics.
 
-    Returns ``(checks, workloads)``: library -> its first record (with ``semantics``, or the reason it
-    was skipped), and workload name -> the records of its runs.
+    Returns ``(checks, workloads)``: library -> its checking record (with ``semantics``, or the reason it
+    was skipped), and workload name -> one record per run, merged over the rounds.
     """
-    checks, workloads = {}, {}
-    for name, specs in plan(args).items():
-        workloads[name] = []
-        for spec in specs:
-            lib = spec["lib"]
-            if lib in checks and checks[lib].get("status") == "unavailable":
-                continue
-            need = "semantics" not in checks.get(lib, {})
-            rec = run_one(dict(spec, check=need), args, env)
-            if need and (lib not in checks or "semantics" in rec):
-                checks[lib] = rec
-                sem = rec.get("semantics")
-                note = (f"rule {sem['rule']}: {'pass' if sem['pass'] else 'FAIL'}" if sem
-                        else f"skipped: {rec.get('reason')}")
-                print(f"  {lib}: {note}", file=sys.stderr, flush=True)
-            if rec.get("status") != "unavailable":
-                workloads[name].append(rec)
-                ms = f"{rec['ms']['median']:.1f} ms" if rec.get("status") == "ok" else rec.get("reason")
-                print(f"  {name} | {rec.get('label', lib)} {rec.get('variant')}: {ms}", file=sys.stderr,
-                      flush=True)
+    from peers.harness import merge_rounds
+
+    specs = plan(args)
+    checks, records = {}, {name: [[] for _ in group] for name, group in specs.items()}
+    for _ in range(args.rounds):
+        for name, group in specs.items():
+            for spec, recs in zip(group, records[name], strict=True):
+                lib = spec["lib"]
+                if checks.get(lib, {}).get("status") == "unavailable":
+                    continue
+                need = "semantics" not in checks.get(lib, {})
+                rec = run_one(dict(spec, check=need), args, env)
+                if need and (lib not in checks or "semantics" in rec):
+                    checks[lib] = rec
+                    sem = rec.get("semantics")
+                    note = (f"rule {sem['rule']}: {'pass' if sem['pass'] else 'FAIL'}" if sem
+                            else f"skipped: {rec.get('reason')}")
+                    print(f"  {lib}: {note}", file=sys.stderr, flush=True)
+                if rec.get("status") != "unavailable":
+                    recs.append(rec)
+                    ms = f"{rec['ms']['median']:.1f} ms" if rec.get("status") == "ok" else rec.get("reason")
+                    print(f"  {name} | {rec.get('label', lib)} {rec.get('variant')}: {ms}", file=sys.stderr,
+                          flush=True)
+    workloads = {name: [merge_rounds(r) for r in recs if r] for name, recs in records.items()}
     return checks, workloads
 
 

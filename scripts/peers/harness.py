@@ -22,7 +22,7 @@ import numpy as np
 
 from peers import reference
 
-__all__ = ["LIBS", "Bench", "jax_memory", "measure", "run_worker"]
+__all__ = ["LIBS", "Bench", "jax_memory", "measure", "merge_rounds", "run_worker", "time_stats"]
 
 LIBS = {"tacjax": "lib_tacjax", "jax": "lib_jax", "snntorch": "lib_snntorch",
         "spikingjelly": "lib_spikingjelly", "spyx": "lib_spyx"}
@@ -62,9 +62,31 @@ def measure(bench: Bench, warmup: int, repeats: int) -> dict:
         t0 = time.perf_counter()
         bench.sync(bench.step())
         times.append(1e3 * (time.perf_counter() - t0))
+    return {**time_stats(times), "first": 1e3 * first, "times": times, "loss0": loss0}
+
+
+def time_stats(times: list[float]) -> dict:
+    """``median``, ``min``, ``max`` and quartiles ``q1``, ``q3`` of ``times``."""
     q = statistics.quantiles(times, n=4, method="inclusive") if len(times) > 1 else [times[0]] * 3
-    return {"median": statistics.median(times), "min": min(times), "max": max(times), "q1": q[0],
-            "q3": q[2], "first": 1e3 * first, "times": times, "loss0": loss0}
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "q1": q[0], "q3": q[2]}
+
+
+def merge_rounds(recs: list[dict]) -> dict:
+    """One record from the records of one spec over several rounds (processes).
+
+    The timed steps are pooled and their statistics recomputed (``round_medians`` keeps each round's
+    median); memory peaks are the largest of the rounds. A spec that never succeeded keeps its first
+    record.
+    """
+    ok = [r for r in recs if r.get("status") == "ok"]
+    if not ok:
+        return recs[0]
+    times = [t for r in ok for t in r["ms"]["times"]]
+    peaks = [r["device_peak_mib"] for r in ok if r.get("device_peak_mib") is not None]
+    return {**ok[0], "rounds": len(ok), "rss_peak_mib": max(r["rss_peak_mib"] for r in ok),
+            "device_peak_mib": max(peaks) if peaks else None,
+            "ms": {**ok[0]["ms"], **time_stats(times), "times": times,
+                   "round_medians": [r["ms"]["median"] for r in ok]}}
 
 
 def _scalar(out):

@@ -73,7 +73,8 @@ def markdown(result: dict) -> str:
     """The whole report: configuration line, semantics table, one table per workload."""
     cfg = result["config"]
     rt = cfg.get("runtime", {})
-    head = [f"## Peers: forward+backward per step (medians of {cfg['repeats']}, {cfg['warmup']} warm-up)", "",
+    head = [f"## Peers: forward+backward per step (medians of {cfg['repeats']} steps x {cfg['rounds']} "
+            f"process(es), {cfg['warmup']} warm-up)", "",
             f"Backend {rt.get('backend')} ({', '.join(rt.get('devices', []))}), {cfg['threads']} thread(s) ("
             f"{'each process pinned to as many cores' if cfg['pin'] else 'not pinned: XLA uses all cores'}), "
             f"tcmalloc {'preloaded' if 'tcmalloc' in cfg['ld_preload'] else 'not preloaded'}, "
@@ -110,6 +111,7 @@ def plot(result: dict, path: Path) -> bool:
                       rotation=35, ha="right", fontsize=8)
         ax.set_ylabel("ms per step")
         ax.set_title(name, fontsize=9)
+    fig.suptitle("median ms per step (error bars: min to max); tacjax in blue", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from peers import reference  # noqa: E402
+from peers.harness import merge_rounds  # noqa: E402
 
 
 @pytest.mark.parametrize("rule, x, want", [
@@ -33,6 +34,19 @@ def test_spikingjelly_tau_mapping_matches_beta_on_the_check_input():
     ref = reference.same_step_subtract(x, 0.9, 1.0)
     assert reference.compare(reference.spikingjelly_lif(x, 0.9, 1.0), ref)["mismatches"] == 0
     assert reference.compare(reference.spyx_lif(x, 0.9, 1.0), ref)["mismatches"] > 0
+
+
+def test_merge_rounds_pools_steps_and_keeps_largest_peaks():
+    def rec(times, rss, status="ok"):
+        return {"status": status, "lib": "jax", "rss_peak_mib": rss, "device_peak_mib": None,
+                "ms": {"times": times, "median": float(np.median(times)), "loss0": 1.5}}
+
+    merged = merge_rounds([rec([4.0, 1.0], 100.0), {"status": "failed"}, rec([2.0, 3.0, 10.0], 90.0)])
+    assert merged["rounds"] == 2 and merged["rss_peak_mib"] == 100.0
+    ms = merged["ms"]
+    assert ms["times"] == [4.0, 1.0, 2.0, 3.0, 10.0] and ms["round_medians"] == [2.5, 3.0]
+    assert (ms["median"], ms["min"], ms["max"], ms["q1"], ms["q3"]) == (3.0, 1.0, 10.0, 2.0, 4.0)
+    assert merge_rounds([{"status": "failed", "reason": "x"}])["reason"] == "x"
 
 
 def test_bench_peers_smoke(tmp_path):
