@@ -3,8 +3,9 @@
 A worker process runs one library on one task (``on`` or ``mnist``), and when asked (``check``) first
 compares the library's spikes with a NumPy loop of the rule it documents; it returns one JSON-ready
 record. Library modules (``lib_*.py``) expose ``LABEL``, ``RULE`` (a key of ``reference.RULES``),
-``version()``, ``setup(threads)``, ``runtime()``, ``device_peak_bytes()``, ``lif_spikes(x, beta, thr)``,
-``build_on(data, spec)`` and ``build_mnist(data, spec)``; the builders return a ``Bench``.
+``version()``, ``lif_spikes(x, beta, thr)``, ``build_on(data, spec)`` and ``build_mnist(data, spec)``
+(the builders return a ``Bench``), and ``PLATFORM``, their framework's module (``jaxcommon`` or
+``torchcommon``) with ``setup(threads)``, ``runtime()`` and ``device_peak_bytes()``.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def _rss_mib() -> float:
 
 def _device_peak_mib(mod) -> float | None:
     """Peak accelerator memory of this process, when the library is on a GPU."""
-    value = mod.device_peak_bytes()
+    value = mod.PLATFORM.device_peak_bytes()
     return None if value is None else value / 2**20
 
 
@@ -134,9 +135,9 @@ def run_worker(spec: dict) -> dict:
         rec["label"], rec["version"] = mod.LABEL, mod.version()
     except ImportError as e:
         return {**rec, "status": "unavailable", "reason": f"{type(e).__name__}: {e}"}
-    mod.setup(spec["threads"])
+    mod.PLATFORM.setup(spec["threads"])
     rec["rss_base_mib"] = _rss_mib()
-    rec["runtime"] = mod.runtime()
+    rec["runtime"] = mod.PLATFORM.runtime()
     if spec.get("check"):
         rec["semantics"] = _semantics(mod)
     if spec["task"] == "on":

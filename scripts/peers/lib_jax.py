@@ -7,10 +7,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from peers import jaxcommon as jc
 from peers.harness import BETA, THRESHOLD
-from peers.jaxcommon import device_peak_bytes, grad_bench, max_pool2, runtime, setup, train_bench
 
-__all__ = ["device_peak_bytes", "runtime", "setup"]
+PLATFORM = jc
+"""Threads, runtime description and device memory of this library's platform."""
 
 LABEL = "plain JAX"
 RULE = "same_step_subtract"
@@ -48,7 +49,7 @@ def lif_spikes(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
 
 
 def build_on(data: dict, spec: dict):
-    return grad_bench(lambda w, x: lif(x @ w)[0].sum(), data["w"], data["x"])
+    return jc.grad_bench(lambda w, x: lif(x @ w)[0].sum(), data["w"], data["x"])
 
 
 def conv(x, w):
@@ -61,10 +62,10 @@ def readout(params, x):
     for w in (params["w1"], params["w2"]):
         cur = conv(h.reshape(t * b, *h.shape[2:]), w)
         s, _ = lif(cur.reshape(t, b, *cur.shape[1:]))
-        h = max_pool2(s)
+        h = jc.max_pool2(s)
     return lif(h.reshape(t, b, -1) @ params["w3"])[1]
 
 
 def build_mnist(data: dict, spec: dict):
     params = {k: jnp.asarray(data[k]) for k in ("w1", "w2", "w3")}
-    return train_bench(readout, params, data["x"], data["y"])
+    return jc.train_bench(readout, params, data["x"], data["y"])

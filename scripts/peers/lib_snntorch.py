@@ -13,20 +13,11 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from peers import torchcommon as tc
 from peers.harness import BETA, THRESHOLD
-from peers.torchcommon import (
-    DEVICE,
-    device_peak_bytes,
-    grad_bench,
-    mnist_tensors,
-    runtime,
-    set_weights,
-    setup,
-    tensor,
-    train_bench,
-)
 
-__all__ = ["device_peak_bytes", "runtime", "setup"]
+PLATFORM = tc
+"""Threads, runtime description and device memory of this library's platform."""
 
 LABEL = "snnTorch"
 RULE = "snntorch_leaky"
@@ -43,7 +34,7 @@ def _leaky(beta=BETA, thr=THRESHOLD):
     from snntorch import surrogate
 
     return snn.Leaky(beta=beta, threshold=thr, reset_mechanism="subtract", reset_delay=False,
-                     spike_grad=surrogate.fast_sigmoid(slope=25)).to(DEVICE)
+                     spike_grad=surrogate.fast_sigmoid(slope=25)).to(tc.DEVICE)
 
 
 def run(neuron, cur: torch.Tensor, membrane: bool = False) -> torch.Tensor:
@@ -62,15 +53,15 @@ def run(neuron, cur: torch.Tensor, membrane: bool = False) -> torch.Tensor:
 
 def lif_spikes(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
     with torch.no_grad():
-        return run(_leaky(beta, thr), tensor(x)[:, None]).cpu().numpy()[:, 0]
+        return run(_leaky(beta, thr), tc.tensor(x)[:, None]).cpu().numpy()[:, 0]
 
 
 def build_on(data: dict, spec: dict):
     n_in, n_out = data["w"].shape
-    fc = nn.Linear(n_in, n_out, bias=False).to(DEVICE)
-    set_weights([(fc, tensor(data["w"].T))])
-    x, neuron = tensor(data["x"]), _leaky()
-    return grad_bench(lambda: run(neuron, fc(x)).sum(), fc.weight)
+    fc = nn.Linear(n_in, n_out, bias=False).to(tc.DEVICE)
+    tc.set_weights([(fc, tc.tensor(data["w"].T))])
+    x, neuron = tc.tensor(data["x"]), _leaky()
+    return tc.grad_bench(lambda: run(neuron, fc(x)).sum(), fc.weight)
 
 
 class Net(nn.Module):
@@ -83,7 +74,7 @@ class Net(nn.Module):
         self.conv2 = nn.Conv2d(c1, c2, 3, padding=1, bias=False)
         self.fc = nn.Linear(t["w3"].shape[1], t["w3"].shape[0], bias=False)
         self.lif1, self.lif2, self.lif3 = _leaky(), _leaky(), _leaky()
-        set_weights([(self.conv1, t["w1"]), (self.conv2, t["w2"]), (self.fc, t["w3"])])
+        tc.set_weights([(self.conv1, t["w1"]), (self.conv2, t["w2"]), (self.fc, t["w3"])])
 
     def forward(self, x):
         t, b = x.shape[:2]
@@ -95,6 +86,6 @@ class Net(nn.Module):
 
 
 def build_mnist(data: dict, spec: dict):
-    t = mnist_tensors(data)
-    model = Net(t).to(DEVICE)
-    return train_bench(model, model, t["x"], t["y"])
+    t = tc.mnist_tensors(data)
+    model = Net(t).to(tc.DEVICE)
+    return tc.train_bench(model, model, t["x"], t["y"])

@@ -14,21 +14,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from peers import torchcommon as tc
 from peers.harness import BETA, THRESHOLD
 from peers.reference import tau_from_beta
-from peers.torchcommon import (
-    DEVICE,
-    device_peak_bytes,
-    grad_bench,
-    mnist_tensors,
-    runtime,
-    set_weights,
-    setup,
-    tensor,
-    train_bench,
-)
 
-__all__ = ["device_peak_bytes", "runtime", "setup"]
+PLATFORM = tc
+"""Threads, runtime description and device memory of this library's platform."""
 
 LABEL = "SpikingJelly"
 RULE = "spikingjelly_lif"
@@ -46,7 +37,7 @@ def _node(beta=BETA, thr=THRESHOLD, store_v_seq=False):
     from spikingjelly.activation_based import neuron
 
     return neuron.LIFNode(tau=tau_from_beta(beta), decay_input=False, v_threshold=thr, v_reset=None,
-                          step_mode="m", store_v_seq=store_v_seq).to(DEVICE)
+                          step_mode="m", store_v_seq=store_v_seq).to(tc.DEVICE)
 
 
 def _reset(*modules) -> None:
@@ -59,22 +50,22 @@ def _reset(*modules) -> None:
 def lif_spikes(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
     node = _node(beta, thr)
     with torch.no_grad():
-        return node(tensor(x)[:, None]).cpu().numpy()[:, 0]
+        return node(tc.tensor(x)[:, None]).cpu().numpy()[:, 0]
 
 
 def build_on(data: dict, spec: dict):
     from spikingjelly.activation_based import layer
 
     n_in, n_out = data["w"].shape
-    fc = layer.Linear(n_in, n_out, bias=False, step_mode="m").to(DEVICE)
-    set_weights([(fc, tensor(data["w"].T))])
-    x, node = tensor(data["x"]), _node()
+    fc = layer.Linear(n_in, n_out, bias=False, step_mode="m").to(tc.DEVICE)
+    tc.set_weights([(fc, tc.tensor(data["w"].T))])
+    x, node = tc.tensor(data["x"]), _node()
 
     def loss():
         _reset(node)
         return node(fc(x)).sum()
 
-    return grad_bench(loss, fc.weight)
+    return tc.grad_bench(loss, fc.weight)
 
 
 def _net(t: dict) -> tuple[nn.Module, nn.Module]:
@@ -84,15 +75,15 @@ def _net(t: dict) -> tuple[nn.Module, nn.Module]:
     conv1 = layer.Conv2d(1, c1, 3, padding=1, bias=False, step_mode="m")
     conv2 = layer.Conv2d(c1, c2, 3, padding=1, bias=False, step_mode="m")
     fc = layer.Linear(t["w3"].shape[1], t["w3"].shape[0], bias=False, step_mode="m")
-    set_weights([(conv1, t["w1"]), (conv2, t["w2"]), (fc, t["w3"])])
+    tc.set_weights([(conv1, t["w1"]), (conv2, t["w2"]), (fc, t["w3"])])
     body = nn.Sequential(conv1, _node(), layer.MaxPool2d(2, 2, step_mode="m"),
                          conv2, _node(), layer.MaxPool2d(2, 2, step_mode="m"),
-                         layer.Flatten(step_mode="m"), fc).to(DEVICE)
+                         layer.Flatten(step_mode="m"), fc).to(tc.DEVICE)
     return body, _node(store_v_seq=True)
 
 
 def build_mnist(data: dict, spec: dict):
-    t = mnist_tensors(data)
+    t = tc.mnist_tensors(data)
     body, readout = _net(t)
 
     def membrane(x):
@@ -100,4 +91,4 @@ def build_mnist(data: dict, spec: dict):
         readout(body(x))
         return readout.v_seq
 
-    return train_bench(body, membrane, t["x"], t["y"])
+    return tc.train_bench(body, membrane, t["x"], t["y"])

@@ -13,10 +13,11 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from peers import jaxcommon as jc
 from peers.harness import BETA, THRESHOLD
-from peers.jaxcommon import device_peak_bytes, grad_bench, max_pool2, runtime, setup, train_bench
 
-__all__ = ["device_peak_bytes", "runtime", "setup"]
+PLATFORM = jc
+"""Threads, runtime description and device memory of this library's platform."""
 
 LABEL = "spyx"
 RULE = "spyx_lif"
@@ -49,7 +50,7 @@ def lif_spikes(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
 
 def build_on(data: dict, spec: dict):
     neuron = _lif(data["w"].shape[1:])
-    return grad_bench(lambda w, x: _run(neuron, x @ w).sum(), data["w"], data["x"])
+    return jc.grad_bench(lambda w, x: _run(neuron, x @ w).sum(), data["w"], data["x"])
 
 
 class Net(nnx.Module):
@@ -72,7 +73,7 @@ class Net(nnx.Module):
         h = x
         for conv, neuron in ((self.conv1, self.lif1), (self.conv2, self.lif2)):
             cur = conv(h.reshape(t * b, *h.shape[2:]))
-            h = max_pool2(_run(neuron, cur.reshape(t, b, *cur.shape[1:])))
+            h = jc.max_pool2(_run(neuron, cur.reshape(t, b, *cur.shape[1:])))
         cur = self.fc(h.reshape(t, b, -1))
 
         def body(v, c):
@@ -88,4 +89,4 @@ def build_mnist(data: dict, spec: dict):
     def readout(p, x):
         return nnx.merge(graphdef, p, rest)(x)
 
-    return train_bench(readout, params, data["x"], data["y"])
+    return jc.train_bench(readout, params, data["x"], data["y"])

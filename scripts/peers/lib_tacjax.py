@@ -13,11 +13,12 @@ import numpy as np
 from flax import nnx
 
 import tacjax as tj
+from peers import jaxcommon as jc
 from peers.harness import BETA, THRESHOLD
-from peers.jaxcommon import device_peak_bytes, grad_bench, runtime, setup, train_bench
 from tacjax.models import MNISTNet
 
-__all__ = ["device_peak_bytes", "runtime", "setup"]
+PLATFORM = jc
+"""Threads, runtime description and device memory of this library's platform."""
 
 LABEL = "tacjax"
 RULE = "same_step_subtract"
@@ -50,7 +51,7 @@ def build_on(data: dict, spec: dict):
             s = tj.tac_tp(x, lambda z: z @ w, k, PARAMS)[0]
         return s.sum()
 
-    return grad_bench(loss, data["w"], data["x"])
+    return jc.grad_bench(loss, data["w"], data["x"])
 
 
 def _layers(variant: str, k: int):
@@ -72,5 +73,5 @@ def build_mnist(data: dict, spec: dict):
     def readout(p, x):
         return nnx.merge(graphdef, p, rest)(x, return_membrane=True)[1]
 
-    return train_bench(readout, params, data["x"], data["y"])
+    return jc.train_bench(readout, params, data["x"], data["y"])
 

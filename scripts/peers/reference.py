@@ -36,53 +36,57 @@ __all__ = ["RULES", "check_input", "mnist_data", "on_data", "compare"]
 F32 = np.float32
 
 
-def same_step_subtract(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
+def _scan(x: np.ndarray, step) -> np.ndarray:
+    """Run ``step(v, x[t]) -> (s, v)`` from ``v = 0`` over ``x [T, N]``; return the spikes ``[T, N]``."""
     v = np.zeros(x.shape[1:], F32)
     out = np.zeros_like(x, F32)
-    b, th = F32(beta), F32(thr)
     for t in range(x.shape[0]):
-        h = b * v + x[t]
-        s = (h >= th).astype(F32)
-        v = h - th * s
-        out[t] = s
+        out[t], v = step(v, x[t])
     return out
+
+
+def _same_step(x: np.ndarray, thr: float, charge) -> np.ndarray:
+    """``h = charge(v, x[t]); s = (h >= thr); v = h - thr * s``."""
+    th = F32(thr)
+
+    def step(v, xt):
+        h = charge(v, xt)
+        s = (h >= th).astype(F32)
+        return s, h - th * s
+
+    return _scan(x, step)
+
+
+def same_step_subtract(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
+    b = F32(beta)
+    return _same_step(x, thr, lambda v, xt: b * v + xt)
 
 
 def snntorch_leaky(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
-    v = np.zeros(x.shape[1:], F32)
-    out = np.zeros_like(x, F32)
     b, th = F32(beta), F32(thr)
-    for t in range(x.shape[0]):
+
+    def step(v, xt):
         r = (v - th > 0).astype(F32)
-        h = b * v + x[t] - r * th
+        h = b * v + xt - r * th
         s = (h - th > 0).astype(F32)
-        v = h - (s - r) * th
-        out[t] = s
-    return out
+        return s, h - (s - r) * th
+
+    return _scan(x, step)
 
 
 def spikingjelly_lif(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
-    tau = tau_from_beta(beta)
-    v = np.zeros(x.shape[1:], F32)
-    out = np.zeros_like(x, F32)
-    th = F32(thr)
-    for t in range(x.shape[0]):
-        h = v - v / F32(tau) + x[t]
-        s = (h >= th).astype(F32)
-        v = h - s * th
-        out[t] = s
-    return out
+    tau = F32(tau_from_beta(beta))
+    return _same_step(x, thr, lambda v, xt: v - v / tau + xt)
 
 
 def spyx_lif(x: np.ndarray, beta: float, thr: float) -> np.ndarray:
-    v = np.zeros(x.shape[1:], F32)
-    out = np.zeros_like(x, F32)
     b, th = F32(beta), F32(thr)
-    for t in range(x.shape[0]):
+
+    def step(v, xt):
         s = (v - th > 0).astype(F32)
-        v = b * v + x[t] - s * th
-        out[t] = s
-    return out
+        return s, b * v + xt - s * th
+
+    return _scan(x, step)
 
 
 RULES = {
