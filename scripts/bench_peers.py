@@ -125,15 +125,14 @@ def plan(args) -> dict[str, list[dict]]:
             for name, shape in shapes.items()}
 
 
-def run_all(args, env: dict) -> tuple[dict, dict]:
+def run_all(args, env: dict, save) -> tuple[dict, dict]:
     """Run every worker, ``--rounds`` times in the same order; the first worker of each library also
-    checks its spike semantics.
+    checks its spike semantics. ``save(checks, workloads)`` is called after every worker, so that a run
+    stopped early leaves what it measured.
 
     Returns ``(checks, workloads)``: library -> its checking record (with ``semantics``, or the reason it
     was skipped), and workload name -> one record per run, merged over the rounds.
     """
-    from peers.harness import merge_rounds
-
     specs = plan(args)
     checks, records = {}, {name: [[] for _ in group] for name, group in specs.items()}
     for _ in range(args.rounds):
@@ -155,8 +154,15 @@ def run_all(args, env: dict) -> tuple[dict, dict]:
                     ms = f"{rec['ms']['median']:.1f} ms" if rec.get("status") == "ok" else rec.get("reason")
                     print(f"  {name} | {rec.get('label', lib)} {rec.get('variant')}: {ms}", file=sys.stderr,
                           flush=True)
-    workloads = {name: [merge_rounds(r) for r in recs if r] for name, recs in records.items()}
-    return checks, workloads
+                save(checks, merged(records))
+    return checks, merged(records)
+
+
+def merged(records: dict) -> dict:
+    """Workload name -> one record per run that has any, merged over the rounds."""
+    from peers.harness import merge_rounds
+
+    return {name: [merge_rounds(r) for r in recs if r] for name, recs in records.items()}
 
 
 def main(argv=None) -> None:
@@ -176,14 +182,19 @@ def main(argv=None) -> None:
     env = worker_environ(args, backend)
     print(f"backend {backend}, {args.threads} thread(s), XLA_FLAGS={env.get('XLA_FLAGS', '')!r}, "
           f"LD_PRELOAD={env.get('LD_PRELOAD', '')!r}", file=sys.stderr)
-    checks, workloads = run_all(args, env)
-    runtime = next((r["runtime"] for r in checks.values() if "jax" in r.get("runtime", {})), {})
     config = {k: v for k, v in vars(args).items() if k != "worker"}
-    config.update(backend=backend, runtime=runtime, xla_flags=env.get("XLA_FLAGS", ""),
-                  ld_preload=env.get("LD_PRELOAD", ""))
-    result = {"config": config, "checks": checks, "workloads": workloads}
-    paths = report.write(result, Path(args.out))
-    print(report.markdown(result))
+    config.update(backend=backend, xla_flags=env.get("XLA_FLAGS", ""), ld_preload=env.get("LD_PRELOAD", ""))
+
+    def result(checks, workloads, complete):
+        runtime = next((r["runtime"] for r in checks.values() if "jax" in r.get("runtime", {})), {})
+        return {"config": {**config, "runtime": runtime}, "complete": complete, "checks": checks,
+                "workloads": workloads}
+
+    checks, workloads = run_all(args, env, lambda c, w: report.write(result(c, w, False), Path(args.out),
+                                                                      plot=False))
+    final = result(checks, workloads, True)
+    paths = report.write(final, Path(args.out))
+    print(report.markdown(final))
     print("wrote " + ", ".join(map(str, paths)), file=sys.stderr)
 
 

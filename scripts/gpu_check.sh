@@ -5,7 +5,7 @@
 #   bash scripts/gpu_check.sh --cpu-smoke [OUT_DIR]      # the same steps at tiny sizes on the CPU
 #   GPU_CHECK_DRY_RUN=1 bash scripts/gpu_check.sh ...    # same as --cpu-smoke
 #
-# Steps (each with a time limit, 470 s together; a failed step is recorded and the next one still runs):
+# Steps (each with a time limit, 475 s together; a failed step is recorded and the next one still runs):
 #   1. python: $GPU_CHECK_PYTHON if set; else python3 when its JAX already sees a GPU; else a fresh venv
 #      ($GPU_CHECK_VENV, default .venv-gpu) with `pip install -e '.[cuda]'` (needs PyPI; stops otherwise)
 #   2. device: jax.devices() and tacjax.runtime.describe() -> device.json (stops unless the backend is gpu)
@@ -13,8 +13,9 @@
 #      with JAX_DEFAULT_MATMUL_PRECISION=highest, so float32 convolutions are not run in TF32 against
 #      the float32 NumPy references (the smoke run only collects them)
 #   4. scripts/bench_tac.py (B = 512), 5. scripts/bench_peers.py (Linear+LIF N = 4096 and 16384, MNIST
-#      step B = 128 and 512; snnTorch/SpikingJelly/spyx when installed), 6. scripts/bench_neurons.py
-#      if it exists; benchmarks run at JAX's default precision
+#      step B = 128 and 512; snnTorch/SpikingJelly/spyx when installed; it saves after every worker, so
+#      a time-out still leaves figures), 6. scripts/bench_neurons.py if it exists; benchmarks run at
+#      JAX's default precision
 #   7. OUT_DIR/gpu_check.md and gpu_check.json: every figure and step status in two files.
 # No tcmalloc or XLA CPU flag is set: they are CPU settings.
 set -uo pipefail
@@ -62,7 +63,7 @@ else
     exit 2
   fi
   python3 -m venv "$VENV" && "$VENV/bin/python" -m pip install -q --upgrade pip &&
-    timeout 600 "$VENV/bin/python" -m pip install -q -e '.[cuda]' pytest hypothesis matplotlib || {
+    timeout 600 "$VENV/bin/python" -m pip install -q -e '.[cuda]' pytest pytest-xdist hypothesis matplotlib || {
       echo "gpu_check: installing '.[cuda]' into $VENV failed (see pip's message above)." >&2
       exit 2
     }
@@ -77,7 +78,7 @@ d = r.describe()
 print("jax.devices():", jax.devices())
 json.dump(d, open(sys.argv[1], "w"), indent=1)
 sys.exit(0 if d["backend"] == "gpu" or sys.argv[2] == "1" else 3)'
-if ! step device 60 "$OUT/device.log" "$PY" -c "$DEVICE_PY" "$OUT/device.json" "$SMOKE"; then
+if ! step device 45 "$OUT/device.log" "$PY" -c "$DEVICE_PY" "$OUT/device.json" "$SMOKE"; then
   echo "gpu_check: JAX does not see a GPU (see $OUT/device.log); stopping." >&2
   "$PY" scripts/peers/gpu_summary.py "$OUT"
   exit 3
@@ -91,8 +92,11 @@ done
 if [ "$SMOKE" = 1 ]; then
   step tests 100 "$OUT/tests.log" "$PY" -m pytest -q -p no:cacheprovider --collect-only "${TESTS[@]}"
 else
-  step tests 100 "$OUT/tests.log" env JAX_DEFAULT_MATMUL_PRECISION=highest \
-    "$PY" -m pytest -q -p no:cacheprovider --junitxml="$OUT/tests.xml" "${TESTS[@]}"
+  # 4 test processes share the GPU when pytest-xdist is there: no process may preallocate it.
+  XDIST=()
+  "$PY" -c "import xdist" 2>/dev/null && XDIST=(-n 4)
+  step tests 100 "$OUT/tests.log" env JAX_DEFAULT_MATMUL_PRECISION=highest XLA_PYTHON_CLIENT_PREALLOCATE=false \
+    "$PY" -m pytest -q -p no:cacheprovider "${XDIST[@]}" --junitxml="$OUT/tests.xml" "${TESTS[@]}"
 fi
 
 # 4.-6. Benchmarks
@@ -106,7 +110,7 @@ else
 fi
 step bench_tac 70 "$OUT/bench_tac.md" "$PY" scripts/bench_tac.py --configs default "${TAC_ARGS[@]}" \
   --out "$OUT/bench_tac.json"
-step bench_peers 200 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
+step bench_peers 225 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
 if [ -f scripts/bench_neurons.py ]; then
   NEURON_ARGS=()
   HELP=$(timeout 60 "$PY" scripts/bench_neurons.py --help 2>&1)
@@ -114,7 +118,7 @@ if [ -f scripts/bench_neurons.py ]; then
   if [ "$SMOKE" = 1 ]; then
     if [[ $HELP == *--quick* ]]; then NEURON_ARGS+=(--quick); else NEURON_ARGS=(--help); fi
   fi
-  step bench_neurons 40 "$OUT/bench_neurons.md" "$PY" scripts/bench_neurons.py "${NEURON_ARGS[@]}"
+  step bench_neurons 35 "$OUT/bench_neurons.md" "$PY" scripts/bench_neurons.py "${NEURON_ARGS[@]}"
 else
   note "bench_neurons: scripts/bench_neurons.py does not exist yet; skipped"
   printf 'bench_neurons\t0\t0\tskipped: scripts/bench_neurons.py absent\n' >>"$OUT/steps.tsv"

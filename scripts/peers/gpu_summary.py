@@ -65,7 +65,9 @@ def markdown(out: Path, rec: dict) -> str:
     t = rec["tests"]
     lines += ["", "## Device-agnostic tests", ""]
     if t is None:
-        lines.append("No test report (tests.xml) was written.")
+        log = out / "tests.log"
+        last = log.read_text().strip().splitlines()[-1:] if log.exists() else []
+        lines.append("No JUnit report (tests.xml)" + (f"; tests.log ends: `{last[0]}`" if last else "") + ".")
     else:
         lines.append(f"{t['passed']} passed, {t['failures'] + t['errors']} failed, {t['skipped']} skipped "
                      f"(of {t['tests']}).")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tacjax.common.files import atomic_write_text
 
-__all__ = ["markdown", "plot", "row_label", "write"]
+__all__ = ["draw", "markdown", "row_label", "write"]
 
 
 def row_label(rec: dict, k: int) -> str:
@@ -80,13 +80,15 @@ def markdown(result: dict) -> str:
             f"tcmalloc {'preloaded' if 'tcmalloc' in cfg['ld_preload'] else 'not preloaded'}, "
             f"XLA_FLAGS `{cfg['xla_flags']}`, "
             f"jax {rt.get('jax')}; one process per library and workload.", ""]
+    if not result.get("complete", True):
+        head += ["**Incomplete: the run stopped before every worker had run.**", ""]
     lines = head + _semantics_table(result["checks"])
     for name, recs in result["workloads"].items():
         lines += _workload_table(name, recs, cfg["k"])
     return "\n".join(lines)
 
 
-def plot(result: dict, path: Path) -> bool:
+def draw(result: dict, path: Path) -> bool:
     """Bar chart of median ms per step (error bars: min to max), one panel per workload.
 
     Returns False (and writes nothing) when matplotlib is not installed.
@@ -118,12 +120,12 @@ def plot(result: dict, path: Path) -> bool:
     return True
 
 
-def write(result: dict, out: Path) -> list[Path]:
-    """Write ``peers.json``, ``peers.md`` and ``peers.png`` (if matplotlib is there) into ``out``."""
+def write(result: dict, out: Path, plot: bool = True) -> list[Path]:
+    """Write ``peers.json``, ``peers.md`` and, with ``plot`` and matplotlib, ``peers.png`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "peers.json", out / "peers.md"]
     atomic_write_text(paths[0], json.dumps(result, indent=1))
     atomic_write_text(paths[1], markdown(result) + "\n")
-    if plot(result, out / "peers.png"):
+    if plot and draw(result, out / "peers.png"):
         paths.append(out / "peers.png")
     return paths

@@ -30,3 +30,24 @@ def test_gpu_check_cpu_smoke(tmp_path):
     assert name.startswith("Linear+LIF N=32") and [r["status"] for r in recs] == ["ok", "ok"]
     md = (out / "gpu_check.md").read_text()
     assert md.startswith("# GPU check") and "| fwd_bwd | 2 |" in md and "| tacjax baseline |" in md
+
+
+def test_gpu_summary_reads_steps_and_junit(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from peers import gpu_summary
+
+    steps = ["device\t0\t3\t", "tests\t1\t80\t", "bench_tac\t124\t70\ttimed out after 70s"]
+    (tmp_path / "steps.tsv").write_text("\n".join(steps) + "\n")
+    (tmp_path / "tests.xml").write_text(
+        '<testsuites><testsuite tests="4" failures="1" errors="0" skipped="1">'
+        '<testcase classname="tests.test_neurons" name="test_a"/>'
+        '<testcase classname="tests.test_neurons" name="test_b"><failure message="x"/></testcase>'
+        '<testcase classname="tests.test_aggregate" name="test_c"><skipped/></testcase>'
+        '<testcase classname="tests.test_aggregate" name="test_d"/></testsuite></testsuites>')
+    rec = gpu_summary.summarize(tmp_path)
+    assert [s["exit_code"] for s in rec["steps"]] == [0, 1, 124]
+    assert rec["tests"] == {"tests": 4, "failures": 1, "errors": 0, "skipped": 1, "passed": 2,
+                            "failed_tests": ["tests.test_neurons::test_b"]}
+    md = gpu_summary.markdown(tmp_path, rec)
+    assert "| bench_tac | 124 | 70 | timed out after 70s |" in md and "2 passed, 1 failed, 1 skipped" in md
+    assert "(bench_tac.md missing)" in md and rec["bench_tac"] is None
