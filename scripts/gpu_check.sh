@@ -78,7 +78,7 @@ d = r.describe()
 print("jax.devices():", jax.devices())
 json.dump(d, open(sys.argv[1], "w"), indent=1)
 sys.exit(0 if d["backend"] == "gpu" or sys.argv[2] == "1" else 3)'
-if ! step device 45 "$OUT/device.log" "$PY" -c "$DEVICE_PY" "$OUT/device.json" "$SMOKE"; then
+if ! step device 40 "$OUT/device.log" "$PY" -c "$DEVICE_PY" "$OUT/device.json" "$SMOKE"; then
   echo "gpu_check: JAX does not see a GPU (see $OUT/device.log); stopping." >&2
   "$PY" scripts/peers/gpu_summary.py "$OUT"
   exit 3
@@ -92,10 +92,11 @@ done
 if [ "$SMOKE" = 1 ]; then
   step tests 100 "$OUT/tests.log" "$PY" -m pytest -q -p no:cacheprovider --collect-only "${TESTS[@]}"
 else
-  # 4 test processes share the GPU when pytest-xdist is there: no process may preallocate it.
+  # 8 test processes share the GPU when pytest-xdist is there (the tests are compile-bound: about 160
+  # CPU-seconds on our CPU), so no process may preallocate GPU memory.
   XDIST=()
-  "$PY" -c "import xdist" 2>/dev/null && XDIST=(-n 4)
-  step tests 100 "$OUT/tests.log" env JAX_DEFAULT_MATMUL_PRECISION=highest XLA_PYTHON_CLIENT_PREALLOCATE=false \
+  "$PY" -c "import xdist" 2>/dev/null && XDIST=(-n 8)
+  step tests 120 "$OUT/tests.log" env JAX_DEFAULT_MATMUL_PRECISION=highest XLA_PYTHON_CLIENT_PREALLOCATE=false \
     "$PY" -m pytest -q -p no:cacheprovider "${XDIST[@]}" --junitxml="$OUT/tests.xml" "${TESTS[@]}"
 fi
 
@@ -108,9 +109,9 @@ else
   TAC_ARGS=(--batch 512 --ks 2 4 8 --reps 20 --warmup 2)
   PEER_ARGS=(--n 4096 16384 --mnist-batch 128 512 --threads "$(nproc)" --no-pin --repeats 10 --timeout 100)
 fi
-step bench_tac 70 "$OUT/bench_tac.md" "$PY" scripts/bench_tac.py --configs default "${TAC_ARGS[@]}" \
+step bench_tac 65 "$OUT/bench_tac.md" "$PY" scripts/bench_tac.py --configs default "${TAC_ARGS[@]}" \
   --out "$OUT/bench_tac.json"
-step bench_peers 225 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
+step bench_peers 215 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
 if [ -f scripts/bench_neurons.py ]; then
   NEURON_ARGS=()
   HELP=$(timeout 60 "$PY" scripts/bench_neurons.py --help 2>&1)
