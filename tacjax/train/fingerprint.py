@@ -24,9 +24,10 @@ __all__ = ["describe", "fingerprint_diff", "json_digest", "model_fingerprint", "
 
 
 def describe(value) -> Any:
-    """A JSON value describing a configuration value: numbers, strings and None as they are, sequences
-    as lists, dicts with str keys, dataclasses (``LIFParams``, encoders) as ``{"type", fields...}``, functions by their
-    import path (plus ``__name__`` where it says more), arrays as nested lists."""
+    """A JSON value describing a configuration value: numbers, strings and None as they are,
+    sequences as lists, dicts with str keys, dataclasses (``LIFParams``, encoders) as
+    ``{"type", fields...}``, functions by their import path (plus ``__name__`` where it says
+    more), arrays as nested lists, anything else as ``"<module.Type>"``."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, np.generic):
@@ -58,6 +59,8 @@ def model_fingerprint(model: nnx.Module) -> dict[str, Any]:
         raise TypeError(f"model_fingerprint: `model` must be a flax.nnx.Module; got {type(model).__name__}.")
     out: dict[str, Any] = {"model": f"{type(model).__module__}.{type(model).__qualname__}"}
     for path, node in nnx.iter_graph(model):
+        if isinstance(node, nnx.Param):
+            out["params/" + "/".join(map(str, path))] = _array_spec(node[...])
         if not isinstance(node, nnx.Module):
             continue
         prefix = "".join(f"{p}." for p in path)
@@ -65,9 +68,6 @@ def model_fingerprint(model: nnx.Module) -> dict[str, Any]:
             if name.startswith("_") or isinstance(value, nnx.Module | nnx.Variable | nnx.Rngs):
                 continue
             out[f"{prefix}{name}"] = describe(value)
-    params = nnx.state(model, nnx.Param)
-    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
-        out["params/" + "/".join(str(getattr(k, "key", k)) for k in path)] = _array_spec(leaf)
     return json.loads(json.dumps(out))  # the exact form it has after a JSON round trip
 
 

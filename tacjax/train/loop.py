@@ -246,7 +246,11 @@ def fit(model: nnx.Module, train, test=None, *, encoder: Encoder | None, epochs:
         raise TypeError(f"fit: `desc` must be a str; got {type(desc).__name__}.")
     if metrics_path is not None:
         ck.check_file_prefix(metrics_path, "fit", "metrics_path", (".json", ".csv"))
-    ckpt = EpochCheckpointer(checkpoint_dir, max_to_keep) if checkpoint_dir is not None else None
+    if max_to_keep is not None:
+        ck.check_int(max_to_keep, "fit", "max_to_keep")
+    ckpt = None
+    if checkpoint_dir is not None:
+        ckpt = EpochCheckpointer(ck.check_dir(checkpoint_dir, "fit", "checkpoint_dir"), max_to_keep)
     bar, state = None, None
     try:
         run, state = _set_up(model, train, test, encoder=encoder, epochs=epochs, batch_size=batch_size,
