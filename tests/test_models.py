@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
-from reference import aggregate_numpy, lif_numpy
+from reference import aggregate_numpy, conv_same_numpy, lif_numpy, max_pool_numpy
 
 from tacjax.common.outputs import NetworkOutput
 from tacjax.models import ConvSNN, DVSGestureNet, MNISTNet, spike_rates
@@ -15,34 +15,18 @@ def _x(t, b, size, c, seed=0):
     return (jax.random.uniform(jax.random.key(seed), (t, b, size, size, c)) < 0.5).astype(jnp.float32)
 
 
-def _conv_same(x, w):
-    """NumPy 'SAME' cross-correlation of ``[..., H, W, C]`` with an odd HWIO kernel."""
-    kh, kw = w.shape[:2]
-    pad = [(0, 0)] * (x.ndim - 3) + [(kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)]
-    xp = np.pad(x, pad)
-    h, wd = x.shape[-3:-1]
-    return sum(np.einsum("...c,co->...o", xp[..., i:i + h, j:j + wd, :], w[i, j])
-               for i in range(kh) for j in range(kw))
-
-
-def _pool(s, p=2):
-    h, w = s.shape[-3] // p, s.shape[-2] // p
-    s = s[..., :h * p, :w * p, :]
-    return s.reshape(*s.shape[:-3], h, p, w, p, s.shape[-1]).max(axis=(-4, -2))
-
-
 def _reference(model, x, beta=0.9):
     """Collapse-then-preserve net (K = 2, 2), written out: aggregation, conv, LIF, pool, dense."""
     w1, w2 = (np.asarray(c.kernel[...], np.float64) for c in model.convs())
     wf = np.asarray(model.fc.kernel[...], np.float64)
     x = np.asarray(x, np.float64)
     # conv1, "tac" K=2: chunk sum beta*x[0] + x[1], one conv, LIF with leak beta**2
-    s1, _, _ = lif_numpy(_conv_same(aggregate_numpy(x, 2, [beta, 1.0]), w1), beta ** 2, 1.0, "subtract")
-    p1 = _pool(s1)
+    s1, _, _ = lif_numpy(conv_same_numpy(aggregate_numpy(x, 2, [beta, 1.0]), w1), beta ** 2, 1.0, "subtract")
+    p1 = max_pool_numpy(s1, 2)
     # conv2, "tac_tp" K=2 ("repeat"): one conv of the chunk sum drives both LIF steps
-    cur2 = _conv_same(aggregate_numpy(p1, 2, [beta, 1.0]), w2)
+    cur2 = conv_same_numpy(aggregate_numpy(p1, 2, [beta, 1.0]), w2)
     s2, _, _ = lif_numpy(np.repeat(cur2, 2, axis=0)[:p1.shape[0]], beta, 1.0, "subtract")
-    p2 = _pool(s2)
+    p2 = max_pool_numpy(s2, 2)
     flat = p2.reshape(p2.shape[0], p2.shape[1], -1)  # (H, W, C) order
     s_fc, m_fc, _ = lif_numpy(flat @ wf, beta, 1.0, "subtract")
     return s_fc, m_fc, {"input": x, "conv1": p1, "conv2": p2, "fc": s_fc}
@@ -83,7 +67,8 @@ def test_flags_select_the_return_value():
     plain = m(x)
     assert isinstance(plain, jax.Array) and not isinstance(plain, tuple)
     mem_only = m(x, return_membrane=True)
-    assert isinstance(mem_only, NetworkOutput) and mem_only.stats is None and mem_only.membrane.shape == (2, 2, 10)
+    assert isinstance(mem_only, NetworkOutput) and mem_only.stats is None
+    assert mem_only.membrane.shape == (2, 2, 10)
     stats_only = m(x, return_stats=True)
     assert stats_only.membrane is None and set(stats_only.stats) == {"input", "conv1", "conv2", "fc"}
     assert stats_only.stats["fc"] is stats_only.spikes

@@ -1,10 +1,10 @@
 """``fit``: epochs of jitted steps, evaluation, timing, progress bar, metrics, verified checkpoints.
 
-``fit`` runs five named steps: ``_set_up`` (validate every argument, split the model, build the
-optimiser and the steps), ``_resume`` (restore the newest good checkpoint and repair the metrics
-files), then per epoch ``_train_epoch``, ``_evaluate_epoch`` and ``_save_epoch``. Keys and sample
-order are those of ``tacjax.train.batches``, so a resumed run repeats exactly what an
-uninterrupted run does (bit-identical weights).
+``fit`` runs named steps: ``_check_arguments``; ``_set_up`` (check the data against the model,
+build the optimiser, the steps and the configuration fingerprint); ``_resume`` (restore the newest
+good checkpoint, repair the metrics files); then per epoch ``_train_epoch``, ``_evaluate_epoch``
+and ``_save_epoch``. Keys and sample order are those of ``tacjax.train.batches``, so a resumed run
+repeats exactly what an uninterrupted run does (bit-identical weights).
 """
 
 from __future__ import annotations
@@ -52,51 +52,74 @@ class _Run:
     fingerprint: dict
 
 
-def _set_up(model, train, test, *, encoder, epochs, batch_size, learning_rate, seed, loss, eval_batch_size,
-            mesh, log_every, callback):
-    """Validate everything, then ``(run, state)`` with the fresh training state."""
+def _check_arguments(model, *, encoder, epochs, batch_size, learning_rate, seed, loss, eval_batch_size, mesh,
+                     progress, desc, log_every, callback, max_to_keep, allow_config_change,
+                     metrics_path) -> dict:
+    """Every scalar argument of ``fit`` checked (the message names it), in canonical form."""
     fn = "fit"
     if not isinstance(model, nnx.Module):
         raise TypeError(f"{fn}: `model` must be a flax.nnx.Module; got {type(model).__name__}.")
     ck.check_callable(encoder, fn, "encoder", allow_none=True,
                       expected="a callable (key, batch) -> [T, B, ...] or None (inputs already [T, N, ...])")
-    epochs, batch_size = ck.check_int(epochs, fn, "epochs"), ck.check_int(batch_size, fn, "batch_size")
-    learning_rate = ck.check_float(learning_rate, fn, "learning_rate")
-    seed = ck.check_int(seed, fn, "seed", minimum=0)
-    ck.check_choice(loss, LOSSES, fn, "loss")
+    batch_size = ck.check_int(batch_size, fn, "batch_size")
     eval_batch_size = batch_size if eval_batch_size is None else ck.check_int(eval_batch_size, fn,
                                                                                "eval_batch_size")
-    ck.check_int(log_every, fn, "log_every")
-    ck.check_callable(callback, fn, "callback", allow_none=True)
     mesh = ck.check_mesh(mesh, fn)
     ck.check_divisible(batch_size, mesh, fn, "batch_size")
+    ck.check_int(log_every, fn, "log_every")
+    ck.check_callable(callback, fn, "callback", allow_none=True)
+    ck.check_bool(progress, fn, "progress")
+    ck.check_bool(allow_config_change, fn, "allow_config_change")
+    if not isinstance(desc, str):
+        raise TypeError(f"{fn}: `desc` must be a str; got {type(desc).__name__}.")
+    if metrics_path is not None:
+        ck.check_file_prefix(metrics_path, fn, "metrics_path", (".json", ".csv"))
+    if max_to_keep is not None:
+        ck.check_int(max_to_keep, fn, "max_to_keep")
+    return dict(encoder=encoder, epochs=ck.check_int(epochs, fn, "epochs"), batch_size=batch_size,
+                learning_rate=ck.check_float(learning_rate, fn, "learning_rate"),
+                seed=ck.check_int(seed, fn, "seed", minimum=0), eval_batch_size=eval_batch_size, mesh=mesh,
+                loss=ck.check_choice(loss, LOSSES, fn, "loss"))
+
+
+def _check_datasets(graphdef, params, rest, train, test, *, encoder, loss, batch_size, eval_batch_size, mesh):
+    """``(x, y, test, axis)``: the data checked against each other and the model (label range included)."""
+    fn = "fit"
     x, y = check_data(train, encoder, fn, "train")
     axis = 1 if encoder is None else 0
     if batch_size > len(y):
         raise ValueError(f"{fn}: `batch_size` = {batch_size} exceeds the {len(y)} training samples.")
+    classes = readout_classes(graphdef, params, rest, encoder, take(x, np.arange(batch_size), axis), loss,
+                              fn, "train")
+    check_labels(y, classes, fn, "train")
     if test is not None:
         test = check_data(test, encoder, fn, "test")
         ck.check_divisible(eval_batch_size, mesh, fn, "eval_batch_size")
         if test[0].shape[:axis] + test[0].shape[axis + 1:] != x.shape[:axis] + x.shape[axis + 1:]:
             raise ValueError(f"{fn}: `test` inputs {test[0].shape} and `train` inputs {x.shape} must differ "
                              f"only in the sample axis {axis}.")
-    graphdef, params, rest = split_model(model)
-    classes = readout_classes(graphdef, params, rest, encoder, take(x, np.arange(batch_size), axis), loss,
-                              fn, "train")
-    check_labels(y, classes, fn, "train")
-    if test is not None:
         check_labels(test[1], classes, fn, "test")
-    steps = len(y) // batch_size
-    tx = make_optimizer(learning_rate, epochs * steps)
+    return x, y, test, axis
+
+
+def _set_up(model, train, test, args: dict) -> tuple[_Run, dict]:
+    """``(run, state)``: checked data, optimiser, jitted steps, fingerprint and the fresh training state."""
+    graphdef, params, rest = split_model(model)
+    encoder, loss, seed = args["encoder"], args["loss"], args["seed"]
+    x, y, test, axis = _check_datasets(graphdef, params, rest, train, test, encoder=encoder, loss=loss,
+                                       batch_size=args["batch_size"], eval_batch_size=args["eval_batch_size"],
+                                       mesh=args["mesh"])
+    steps = len(y) // args["batch_size"]
+    tx = make_optimizer(args["learning_rate"], args["epochs"] * steps)
     state = {"params": params, "rest": rest, "opt_state": tx.init(params)}
-    if mesh is not None:
-        state = replicate(mesh, state)
+    if args["mesh"] is not None:
+        state = replicate(args["mesh"], state)
     fingerprint = {**model_fingerprint(model), "train.loss": loss, "train.optimizer": "adam, cosine decay",
-                   "train.learning_rate": learning_rate, "train.batch_size": batch_size,
+                   "train.learning_rate": args["learning_rate"], "train.batch_size": args["batch_size"],
                    "train.steps_per_epoch": steps, "train.seed": seed, "train.encoder": describe(encoder),
-                   "train.inputs": f"{x.dtype.name}{list(x.shape)}", "info.epochs": epochs}
-    run = _Run(x, y, test, axis, batch_size, eval_batch_size, steps, seed, seed_keys(seed), mesh,
-               make_train_step(graphdef, tx, encoder, loss=loss),
+                   "train.inputs": f"{x.dtype.name}{list(x.shape)}", "info.epochs": args["epochs"]}
+    run = _Run(x, y, test, axis, args["batch_size"], args["eval_batch_size"], steps, seed, seed_keys(seed),
+               args["mesh"], make_train_step(graphdef, tx, encoder, loss=loss),
                make_eval_step(graphdef, encoder, loss=loss) if test is not None else None,
                describe(fingerprint))
     return run, state
@@ -240,23 +263,18 @@ def fit(model: nnx.Module, train, test=None, *, encoder: Encoder | None, epochs:
         tacjax.train.CheckpointConfigError: the checkpoint belongs to another configuration.
         tacjax.train.CheckpointError: no checkpoint in ``checkpoint_dir`` passes verification.
     """
-    ck.check_bool(progress, "fit", "progress")
-    ck.check_bool(allow_config_change, "fit", "allow_config_change")
-    if not isinstance(desc, str):
-        raise TypeError(f"fit: `desc` must be a str; got {type(desc).__name__}.")
-    if metrics_path is not None:
-        ck.check_file_prefix(metrics_path, "fit", "metrics_path", (".json", ".csv"))
-    if max_to_keep is not None:
-        ck.check_int(max_to_keep, "fit", "max_to_keep")
+    args = _check_arguments(model, encoder=encoder, epochs=epochs, batch_size=batch_size, seed=seed,
+                            learning_rate=learning_rate, loss=loss, eval_batch_size=eval_batch_size,
+                            mesh=mesh, progress=progress, desc=desc, log_every=log_every, callback=callback,
+                            max_to_keep=max_to_keep, allow_config_change=allow_config_change,
+                            metrics_path=metrics_path)
     ckpt = None
     if checkpoint_dir is not None:
         ckpt = EpochCheckpointer(ck.check_dir(checkpoint_dir, "fit", "checkpoint_dir"), max_to_keep)
     bar, state = None, None
     try:
-        run, state = _set_up(model, train, test, encoder=encoder, epochs=epochs, batch_size=batch_size,
-                             learning_rate=learning_rate, seed=seed, loss=loss, mesh=mesh,
-                             eval_batch_size=eval_batch_size, log_every=log_every, callback=callback)
-        state, history, start = _resume(ckpt, run, state, epochs=epochs,
+        run, state = _set_up(model, train, test, args)
+        state, history, start = _resume(ckpt, run, state, epochs=args["epochs"],
                                         allow_config_change=allow_config_change, metrics_path=metrics_path)
         if progress:
             from tqdm.auto import tqdm

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
-from reference import aggregate_numpy, lif_numpy
+from reference import aggregate_numpy, conv_same_numpy, lif_numpy, max_pool_numpy
 
 import tacjax
 from tacjax.common.outputs import SpikesAndMembrane
@@ -19,18 +19,9 @@ def _spikes(seed=0, shape=(T, B, H, H, C), p=0.4):
 
 
 def _conv_np(layer, x):
-    """NumPy 'SAME' cross-correlation with the layer's 3x3 HWIO kernel (plus its bias), per frame."""
-    w = np.asarray(layer.kernel[...], np.float64)
-    xp = np.pad(np.asarray(x, np.float64), [(0, 0)] * (x.ndim - 3) + [(1, 1), (1, 1), (0, 0)])
-    h, wd = x.shape[-3:-1]
-    y = sum(np.einsum("...c,co->...o", xp[..., i:i + h, j:j + wd, :], w[i, j]) for i in range(3) for j in range(3))
+    """NumPy 'SAME' cross-correlation with the layer's kernel (plus its bias), per frame."""
+    y = conv_same_numpy(x, layer.kernel[...])
     return y if layer.bias is None else y + np.asarray(layer.bias[...], np.float64)
-
-
-def _pool_np(s, p=2):
-    h, w = s.shape[-3] // p, s.shape[-2] // p
-    s = s[..., :h * p, :w * p, :]
-    return s.reshape(*s.shape[:-3], h, p, w, p, s.shape[-1]).max(axis=(-4, -2))
 
 
 def test_baseline_is_per_frame_conv_then_lif_then_pool():
@@ -40,7 +31,7 @@ def test_baseline_is_per_frame_conv_then_lif_then_pool():
     ref, _, _ = lif_numpy(_conv_np(layer, x), 0.9, 1.0, "subtract")
     out = layer(x)
     assert 0 < ref.mean() < 1
-    np.testing.assert_array_equal(np.asarray(out), _pool_np(ref))
+    np.testing.assert_array_equal(np.asarray(out), max_pool_numpy(ref, 2))
 
 
 @pytest.mark.parametrize("k", [2, 3])
@@ -65,7 +56,7 @@ def test_tac_tp_matches_numpy_and_counts_conv_calls(share):
     cur = _conv_np(layer, aggregate_numpy(x, 2, [0.9, 1.0])) / (2 if share == "mean" else 1)
     ref, _, _ = lif_numpy(np.repeat(cur, 2, axis=0), 0.9, 1.0, "subtract")
     assert 0 < ref.mean() < 1
-    np.testing.assert_array_equal(np.asarray(layer(x)), _pool_np(ref))
+    np.testing.assert_array_equal(np.asarray(layer(x)), max_pool_numpy(ref, 2))
     assert layer.conv_calls(T) == 2 and layer.out_steps(T) == T
     assert SpikingConv(C, O, mode="baseline", rngs=nnx.Rngs(0)).conv_calls(T) == T
 

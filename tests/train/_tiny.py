@@ -19,13 +19,13 @@ T, SIZE, N = 2, 4, 8
 KW = dict(encoder=rate_encoder(T), epochs=2, batch_size=4, seed=3, progress=False, learning_rate=3e-2)
 
 
-def data(n=N, seed=0):
-    """Two classes: bright left half vs bright right half (plus noise), float images [n, 4, 4, 1]."""
+def data(n=N, seed=0, size=SIZE):
+    """Two classes: bright left half vs bright right half (plus noise), float images [n, size, size, 1]."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n).astype(np.int32)
-    x = rng.random((n, SIZE, SIZE, 1)).astype(np.float32) * 0.2
+    x = rng.random((n, size, size, 1)).astype(np.float32) * 0.2
     for i, c in enumerate(y):
-        x[i, :, c * SIZE // 2:(c + 1) * SIZE // 2] = 0.9
+        x[i, :, c * size // 2:(c + 1) * size // 2] = 0.9
     return x, y
 
 

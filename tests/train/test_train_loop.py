@@ -32,13 +32,7 @@ T, SIZE = 4, 8
 
 
 def _data(n, seed=0):
-    """Two classes: bright left half vs bright right half (plus noise)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n).astype(np.int32)
-    x = rng.random((n, SIZE, SIZE, 1)).astype(np.float32) * 0.2
-    for i, c in enumerate(y):
-        x[i, :, c * SIZE // 2:(c + 1) * SIZE // 2] = 0.9
-    return x, y
+    return tiny.data(n, seed, size=SIZE)
 
 
 def _model(seed=0):
