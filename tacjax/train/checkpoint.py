@@ -20,6 +20,7 @@ deleted. One process writes to a folder at a time.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -133,8 +134,14 @@ class EpochCheckpointer:
             raise ValueError(f"EpochCheckpointer.save: `epoch` = {epoch} is not newer than the stored "
                              f"checkpoint {self.path(latest)}; restore() first (it sets corrupt newer "
                              f"ones aside) or use another folder.")
+        fingerprint = {} if fingerprint is None else fingerprint
+        try:
+            json.dumps([history, fingerprint])
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"EpochCheckpointer.save: `history` and `fingerprint` must be JSON-serialisable "
+                            f"(lists, dicts, str, int, float, bool, None): {e}") from e
         path = self.path(epoch)
-        meta = _meta(epoch, state, history, {} if fingerprint is None else fingerprint)
+        meta = _meta(epoch, state, history, fingerprint)
         args = ocp.args.Composite(state=ocp.args.StandardSave(state), history=ocp.args.JsonSave(history),
                                   meta=ocp.args.JsonSave(meta))
         try:

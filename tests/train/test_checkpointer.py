@@ -108,6 +108,7 @@ def test_partial_saves_are_cleaned_up_and_files_are_refused(tmp_path):
     (lambda ck: ck.save(-1, _state(), []), ValueError, "`epoch`"),
     (lambda ck: ck.save(1.0, _state(), []), TypeError, "`epoch`"),
     (lambda ck: ck.save(1, _state(), {"epoch": 1}), TypeError, "`history`"),
+    (lambda ck: ck.save(1, _state(), [{"loss": np.float32(1.0)}]), TypeError, "`history` and `fingerprint`"),
     (lambda ck: (ck.save(2, _state(), []), ck.save(2, _state(), [])), ValueError, "`epoch` = 2 is not newer"),
     (lambda ck: EpochCheckpointer(ck.directory, max_to_keep=0), ValueError, "`max_to_keep`"),
     (lambda ck: EpochCheckpointer(3), TypeError, "`directory`"),
