@@ -97,8 +97,7 @@ def _save(fig, path: str) -> str:
 
 
 def _network_stats(model, x) -> dict:
-    out = model(x, return_stats=True)
-    return out.stats if hasattr(out, "stats") else out[-1]  # NetworkOutput, or (spikes, stats) before it
+    return model(x, return_stats=True).stats
 
 
 def plots(results: dict, out_dir: str | os.PathLike, raster) -> list[str]:
