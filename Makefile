@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # Fastest correct CPU configuration (see README, "Performance"): tcmalloc + Eigen convolutions.
 TUNED := $(PY) -m tacjax.runtime --exec
 
-.PHONY: install system-deps run test lint bench bench-sparse bench-backends clean
+.PHONY: install system-deps run test lint bench bench-sparse bench-backends bench-peers clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench-sparse: install system-deps
 
 bench-backends: install system-deps
 	$(TUNED) scripts/bench_backends.py
+
+# tacjax vs plain JAX (and snnTorch, SpikingJelly, spyx where installed: pip install '.[peers]');
+# the script sets threads, tcmalloc and the XLA flag for every worker itself. PEERS_ARGS adds options.
+bench-peers: install system-deps
+	$(PY) scripts/bench_peers.py $(PEERS_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check tacjax tests scripts

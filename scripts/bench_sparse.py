@@ -159,7 +159,7 @@ def real_section(args, t, b, strategies, reps):
     model, xte, acc, secs = train_mnist(args, t)
     imgs = jnp.asarray(xte[:b, ..., None], jnp.float32) / 255.0
     x = rate(jax.random.key(1), imgs, t)
-    _, stats = model(x, return_stats=True)
+    stats = model(x, return_stats=True).stats
     ins = {"conv1": stats["input"], "conv2": stats["conv1"], "fc": stats["conv2"].reshape(t, b, 1, 1, -1)}
     out = {"train": {"samples": args.train_samples, "seconds": secs, "test_accuracy_1k": acc}, "layers": {}}
     r = np.random.default_rng(0)

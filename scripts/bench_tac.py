@@ -9,8 +9,9 @@ scalar loss on the spikes with respect to the conv weights and the input).
 
 CPU configuration must be set before JAX starts, so the parent process runs one worker subprocess
 per configuration ("default": nothing set; "tuned": tcmalloc preloaded + Eigen convolutions, see
-``tacjax.runtime``); inside a worker all variants are timed round-robin (warm-up, then medians of
-``--reps`` rounds, ``block_until_ready``). Speed-ups are ratios measured inside one process.
+``tacjax.runtime``; on a GPU only the first one runs: both are CPU settings); inside a worker all
+variants are timed round-robin (warm-up, then medians of ``--reps`` rounds, ``block_until_ready``).
+Speed-ups are ratios measured inside one process.
 
     python scripts/bench_tac.py                 # both configs, full sizes, JSON to results/
     python scripts/bench_tac.py --quick         # smaller batch and fewer repetitions
@@ -138,11 +139,15 @@ def main() -> None:
         subprocess.run(cmd, env=envs[cfg], check=True)
         all_res[cfg] = json.loads(Path(out).read_text())
         os.unlink(out)
+        backend = all_res[cfg]["runtime"]["backend"]
+        if backend != "cpu":  # the tuned settings are CPU-only: a second configuration would repeat this one
+            print(f"backend {backend}: CPU configurations do not apply; ran '{cfg}' only", file=sys.stderr)
+            break
 
     for cfg, res in all_res.items():
         rt = res["runtime"]
         print(f"\n## config: {cfg}  (tcmalloc={rt['tcmalloc']}, eigen_conv={rt['eigen_conv']}, "
-              f"jax {rt['jax']}, {rt['cpu_count']} CPUs)")
+              f"jax {rt['jax']}, backend {rt['backend']}, {rt['cpu_count']} CPUs)")
         for name in args.workloads:
             cfg_w = res["workloads"][name]["config"]
             print(f"\n### workload ({name}): T={cfg_w['num_steps']}, {cfg_w['label']}"

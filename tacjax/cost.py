@@ -263,8 +263,8 @@ def specs_from_model(model, x) -> list[LayerSpec]:
     import jax
     import jax.numpy as jnp
 
-    shapes = jax.eval_shape(lambda a: model(a, return_stats=True)[-1], x)
-    _, stats = model(x, return_stats=True)
+    shapes = jax.eval_shape(lambda a: model(a, return_stats=True).stats, x)
+    stats = model(x, return_stats=True).stats
     names = ["input"] + [f"conv{i + 1}" for i in range(model.num_layers)]
     rates = {}
     for i in range(model.num_layers):

@@ -25,6 +25,8 @@ import jax.numpy as jnp
 from flax import nnx
 
 from tacjax.aggregate import MODES
+from tacjax.common.arguments import check_int
+from tacjax.common.outputs import NetworkOutput
 from tacjax.neurons import LIFParams
 from tacjax.nn import SpikingConv, SpikingDense, default_kernel_init
 from tacjax.surrogate import SpikeFn, fast_sigmoid
@@ -62,11 +64,12 @@ class ConvSNN(nnx.Module):
         kernel_init: initialiser of every ``kernel`` (default ``tacjax.nn.default_kernel_init``).
         rngs: ``nnx.Rngs``.
 
-    Call: ``model(x)`` with ``x`` ``[T, B, in_size, in_size, in_channels]`` returns readout spikes
-    ``[T_out, B, num_classes]``. ``return_membrane=True`` adds the readout membrane
-    ``[T_out, B, num_classes]``; ``return_stats=True`` adds a dict layer name -> spike train
-    (``"input"``, ``"conv1"`` .., ``"fc"``; the conv entries after pooling). The return value is
-    ``spikes``, or the tuple ``(spikes, [membrane], [stats])`` of what was asked.
+    Call: ``model(x)`` with ``x`` ``[T, B, in_size, in_size, in_channels]`` returns the readout
+    spikes ``[T_out, B, num_classes]`` alone. With ``return_membrane=True`` and/or
+    ``return_stats=True`` it returns ``NetworkOutput(spikes, membrane, stats)``
+    (``tacjax.common.outputs``): ``membrane`` the readout membrane before reset
+    ``[T_out, B, num_classes]``, ``stats`` a dict layer name -> spike train (``"input"``,
+    ``"conv1"`` .., ``"fc"``; the conv entries after pooling), each None when not asked for.
     """
 
     def __init__(self, *, num_steps: int, in_size: int, in_channels: int, channels: Sequence[int],
@@ -75,15 +78,17 @@ class ConvSNN(nnx.Module):
                  learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
                  kernel_init=default_kernel_init, rngs: nnx.Rngs):
         name = type(self).__name__
-        channels = tuple(int(c) for c in channels)
+        if isinstance(channels, str) or not isinstance(channels, Sequence) or not channels:
+            raise TypeError(f"{name}: `channels` must be a non-empty sequence of ints; got {channels!r}.")
+        channels = tuple(check_int(c, name, f"channels[{i}]") for i, c in enumerate(channels))
         n = len(channels)
         modes = _per_layer(modes, n, "modes", name)
         ks = _per_layer(ks, n, "ks", name)
-        if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-            raise ValueError(f"{name}: `num_steps` must be a positive int; got {num_steps!r}.")
-        self.num_steps, self.in_size, self.in_channels = num_steps, int(in_size), int(in_channels)
-        self.num_classes, self.num_layers = int(num_classes), n
-        t, size, c_in = num_steps, self.in_size, self.in_channels
+        self.num_steps = check_int(num_steps, name, "num_steps")
+        self.in_size, self.in_channels = check_int(in_size, name, "in_size"), check_int(in_channels, name,
+                                                                                         "in_channels")
+        self.num_classes, self.num_layers = check_int(num_classes, name, "num_classes"), n
+        t, size, c_in = self.num_steps, self.in_size, self.in_channels
         for i, (c, m, k) in enumerate(zip(channels, modes, ks, strict=True)):
             if m not in MODES:
                 raise ValueError(f"{name}: modes[{i}] = {m!r}; expected one of {MODES}.")
@@ -136,12 +141,7 @@ class ConvSNN(nnx.Module):
         stats["fc"] = spikes
         if not (return_membrane or return_stats):
             return spikes
-        out = (spikes,)
-        if return_membrane:
-            out += (mem,)
-        if return_stats:
-            out += (stats,)
-        return out
+        return NetworkOutput(spikes, mem, stats if return_stats else None)
 
 
 class MNISTNet(ConvSNN):
@@ -175,5 +175,5 @@ class DVSGestureNet(ConvSNN):
 
 
 def spike_rates(stats: dict[str, jax.Array]) -> dict[str, jax.Array]:
-    """Mean firing rate (spikes per neuron per step) of each entry of ``return_stats``'s dict."""
+    """Mean firing rate (spikes per neuron per step) of each entry of a ``NetworkOutput.stats`` dict."""
     return {name: jnp.mean(s) for name, s in stats.items()}

@@ -37,3 +37,21 @@ def aggregate_numpy(x, k, w):
         ww = np.asarray(w, np.float64)[k - chunk.shape[0]:]
         out.append(np.tensordot(ww, chunk, axes=(0, 0)))
     return np.stack(out)
+
+
+def conv_same_numpy(x, w):
+    """Reference 'SAME' cross-correlation (stride 1) of ``[..., H, W, C]`` with an odd HWIO kernel."""
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    kh, kw = w.shape[:2]
+    xp = np.pad(x, [(0, 0)] * (x.ndim - 3) + [(kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)])
+    h, wd = x.shape[-3:-1]
+    return sum(np.einsum("...c,co->...o", xp[..., i:i + h, j:j + wd, :], w[i, j])
+               for i in range(kh) for j in range(kw))
+
+
+def max_pool_numpy(x, p):
+    """Reference non-overlapping ``p x p`` max-pool of ``[..., H, W, C]`` (odd borders dropped)."""
+    x = np.asarray(x)
+    h, w = x.shape[-3] // p, x.shape[-2] // p
+    x = x[..., :h * p, :w * p, :]
+    return x.reshape(*x.shape[:-3], h, p, w, p, x.shape[-1]).max(axis=(-4, -2))

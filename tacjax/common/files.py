@@ -8,7 +8,7 @@ leaves either the old file or the new one, plus at most a stray ``.tmp`` file.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 
 __all__ = ["atomic_write_bytes", "atomic_write_text"]
 
@@ -18,7 +18,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> str:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # mode 0o666 minus the umask, as open() gives (mkstemp would make every output 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

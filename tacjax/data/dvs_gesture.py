@@ -17,16 +17,32 @@ Each recording is binned with ``tonic.transforms.Downsample`` (``spatial_factor 
 128``, i.e. ``x -> floor(x * size / 128)``) and ``tonic.transforms.ToFrame(n_time_bins=T)``:
 T bins of equal duration ``(t_last - t_first) // T`` from the first event. Like tonic, this
 drops the events after the last full bin (at least the very last event of each recording).
+Before binning, every recording is checked (shape ``[M, 4]``, finite whole numbers, x and y in
+``0..127``, p in {0, 1}, timestamps never decreasing): a malformed file raises ValueError naming it
+instead of binning to empty or wrong frames.
+
+The cache: entries are written atomically (temporary file, then rename), so a killed run leaves
+no half-written entry; an entry that cannot be read back (truncated, corrupt) or does not match
+its key is rebuilt with a ``RuntimeWarning``. The cache folder is checked for writing before the
+binning starts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import tempfile
+import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import numpy.lib.recfunctions  # noqa: F401  (tonic's DVSGesture.__getitem__ uses np.lib.recfunctions)
+
+from tacjax.common.files import atomic_write_bytes
+from tacjax.data.events import _check_bool, _event_columns, _time_major
 
 __all__ = ["DVS_GESTURE_CLASSES", "load_dvs_gesture"]
 
@@ -34,7 +50,7 @@ __all__ = ["DVS_GESTURE_CLASSES", "load_dvs_gesture"]
 DVS_GESTURE_CLASSES = 11
 _SENSOR = 128
 _FOLDERS = {"train": "ibmGestureTrain", "test": "ibmGestureTest"}
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: the fingerprint includes modification times
 _HOWTO = (
     "DVS128 Gesture cannot be downloaded automatically here. On a machine with network access run "
     "`python -c \"import tonic; tonic.datasets.DVSGesture(save_to='<data_dir>', train=True); "
@@ -63,7 +79,8 @@ def _save_to(data_dir: Path, folder: str) -> Path:
 def _fingerprint(files: list[Path], root: Path) -> str:
     h = hashlib.sha256()
     for f in files:
-        h.update(f"{f.relative_to(root).as_posix()}:{f.stat().st_size}\n".encode())
+        st = f.stat()
+        h.update(f"{f.relative_to(root).as_posix()}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
 
@@ -96,6 +113,8 @@ def _bin_all(save_to: Path, split: str, num_steps: int, size: int) -> tuple[np.n
     )
     ds = _dataset(save_to, split == "train", transform)
     order = sorted(range(len(ds)), key=lambda i: ds.data[i])
+    for i in order:
+        _check_recording(ds.data[i])
     frames = np.zeros((len(ds), num_steps, size, size, 2), dtype=np.float32)
     labels = np.empty(len(ds), dtype=np.int32)
     for j, i in enumerate(order):
@@ -113,23 +132,63 @@ def _bin_all(save_to: Path, split: str, num_steps: int, size: int) -> tuple[np.n
     return frames, labels
 
 
+def _check_recording(path: str) -> None:
+    """ValueError naming the file if a raw recording ``[M, 4]`` (x, y, p, t in ms) is malformed."""
+    fn = f"load_dvs_gesture ({path})"
+    try:
+        ev = np.load(path)
+    except (OSError, ValueError, EOFError) as e:
+        raise ValueError(f"{fn}: the recording cannot be read as a .npy array: {e}") from e
+    x, y, _, _ = _event_columns(ev, fn)
+    if x.size and (min(x.min(), y.min()) < 0 or max(x.max(), y.max()) >= _SENSOR):
+        raise ValueError(f"{fn}: event coordinates must lie in 0..{_SENSOR - 1}; got x in [{x.min()}, "
+                         f"{x.max()}], y in [{y.min()}, {y.max()}].")
+
+
+def _check_writable(cache: Path) -> None:
+    """ValueError unless ``cache`` is (or can be made) a folder that accepts a new file."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=cache)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ValueError(
+            f"load_dvs_gesture: `cache_dir` {os.fspath(cache)!r} is not a writable folder ({e}); the binned "
+            "frames could not be cached. Pass a writable `cache_dir`."
+        ) from e
+
+
+_UNREADABLE = (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, zlib.error)
+
+
 def _read_cache(path: Path, key: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached ``(frames, labels)``, or None (with a RuntimeWarning) if the entry is unusable."""
     try:
         with np.load(path) as z:
-            if any(str(z[k]) != str(v) for k, v in key.items()):
-                return None
-            return z["frames"].astype(np.float32), z["labels"].astype(np.int32)
-    except (OSError, KeyError, ValueError):
-        return None
+            stale = [k for k, v in key.items() if str(z[k]) != str(v)]
+            frames, labels = z["frames"].astype(np.float32), z["labels"].astype(np.int32)
+    except _UNREADABLE as e:
+        why = f"it cannot be read ({type(e).__name__}: {e})"
+    else:
+        want = (key["num_steps"], key["size"], key["size"], 2)
+        if stale:
+            why = f"its key differs in {stale}"
+        elif frames.ndim != 5 or frames.shape[1:] != want or labels.shape != frames.shape[:1]:
+            why = f"it holds frames {frames.shape} and labels {labels.shape}; expected [N, *{want}] and [N]"
+        else:
+            return frames, labels
+    warnings.warn(f"load_dvs_gesture: cache entry {os.fspath(path)!r} is unusable: {why}; rebuilding it.",
+                  RuntimeWarning, stacklevel=3)
+    return None
 
 
 def _write_cache(path: Path, frames: np.ndarray, labels: np.ndarray, key: dict) -> None:
     top = float(frames.max()) if frames.size else 0.0
     store = np.uint8 if top <= 255 else np.uint16 if top <= 65535 else np.float32
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, frames=frames.astype(store), labels=labels, **key)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, frames=frames.astype(store), labels=labels, **key)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def load_dvs_gesture(
@@ -139,13 +198,20 @@ def load_dvs_gesture(
     num_steps: int = 16,
     size: int = 32,
     cache_dir: str | os.PathLike | None = None,
+    time_major: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load a DVS128 Gesture split as binned event frames (see the module docstring).
 
     The binned frames are cached in ``cache_dir`` (default ``$XDG_CACHE_HOME/tacjax/dvs_gesture``,
     i.e. ``~/.cache/tacjax/dvs_gesture``) as ``dvsgesture-<split>-T<num_steps>-s<size>-<id>.npz``,
-    where ``<id>`` fingerprints the sample files (names and sizes); a later call with the same
-    settings reads the cache instead of the event files.
+    where ``<id>`` fingerprints the sample files (names, sizes and modification times, so an
+    edited recording is binned again); a later call with the same settings reads the cache
+    instead of the event files. A corrupt or mismatched entry is rebuilt with a
+    ``RuntimeWarning``; before binning, ``cache_dir`` is checked for writing.
+
+    For time-major ``[T, B, ...]`` batches either batch the default ``[N, T, ...]`` frames on axis
+    0 and transpose each batch (``tacjax.train.events_encoder`` does), or pass ``time_major=True``
+    and batch on axis 1 (``tacjax.data.batches((frames, labels), B, axes=(1, 0))``).
 
     Args:
         data_dir: tonic's ``save_to`` folder, the one that holds ``DVSGesture/`` (passing the
@@ -153,15 +219,19 @@ def load_dvs_gesture(
         split: ``"train"`` or ``"test"``.
         num_steps: T, the number of time bins per recording.
         size: output side; the 128 x 128 sensor is downsampled to ``size x size``.
-        cache_dir: where the binned frames are cached.
+        cache_dir: where the binned frames are cached (a writable folder; created if missing).
+        time_major: return the frames time-major ``[T, N, size, size, 2]`` (a contiguous copy).
 
     Returns:
         ``(frames, labels)``: float32 ``[N, T, size, size, 2]`` event counts (channel 0 OFF,
-        1 ON), samples sorted by file path, and int32 labels ``[N]`` in ``0..10``.
+        1 ON; ``[T, N, ...]`` with ``time_major=True``), samples sorted by file path, and int32
+        labels ``[N]`` in ``0..10``.
 
     Raises:
         FileNotFoundError: no ``.npy`` sample files for the split; says how to obtain them.
-        ValueError: bad ``split``, ``num_steps`` or ``size``.
+        ValueError: bad ``split``, ``num_steps`` or ``size``; a ``cache_dir`` that cannot be
+            written; a malformed recording (the message names the file).
+        TypeError: ``time_major`` is not a bool.
     """
     fn = "load_dvs_gesture"
     if split not in _FOLDERS:
@@ -169,6 +239,7 @@ def load_dvs_gesture(
     for name, v, hi in (("num_steps", num_steps, None), ("size", size, _SENSOR)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1 or (hi and v > hi):
             raise ValueError(f"{fn}: `{name}` must be an int in 1..{hi or 'inf'}; got {v!r}.")
+    time_major = _check_bool(time_major, "time_major", fn)
     folder = _FOLDERS[split]
     save_to = _save_to(Path(data_dir).expanduser(), folder)
     root = save_to / "DVSGesture" / folder
@@ -183,10 +254,9 @@ def load_dvs_gesture(
            "version": _CACHE_VERSION}  # fmt: skip
     cache = Path(cache_dir).expanduser() if cache_dir is not None else _default_cache_dir()
     path = cache / f"dvsgesture-{split}-T{num_steps}-s{size}-{fp}.npz"
-    if path.is_file():
-        hit = _read_cache(path, key)
-        if hit is not None:
-            return hit
-    frames, labels = _bin_all(save_to, split, int(num_steps), int(size))
-    _write_cache(path, frames, labels, key)
-    return frames, labels
+    hit = _read_cache(path, key) if path.exists() else None
+    if hit is None:
+        _check_writable(cache)
+        hit = _bin_all(save_to, split, int(num_steps), int(size))
+        _write_cache(path, *hit, key)
+    return _time_major(hit[0], time_major), hit[1]

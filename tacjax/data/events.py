@@ -1,9 +1,14 @@
 """Event data as frames: a synthetic moving-bar data set and binning of event streams.
 
-Frames are event counts per time bin and polarity, float32, sample-major and NHWC:
-``[N, T, H, W, 2]``. Polarity channel 0 holds OFF events (brightness decrease, ``p = 0``),
-channel 1 holds ON events (``p = 1``); this is tonic's convention, so the synthetic data and
-DVS128 Gesture frames line up. Transpose to time-major with ``frames.transpose(1, 0, 2, 3, 4)``.
+Frames are event counts per time bin and polarity, float32, NHWC: sample-major ``[N, T, H, W, 2]``
+by default, time-major ``[T, N, H, W, 2]`` with ``time_major=True``. Polarity channel 0 holds OFF
+events (brightness decrease, ``p = 0``), channel 1 holds ON events (``p = 1``); this is tonic's
+convention, so the synthetic data and DVS128 Gesture frames line up.
+
+Time-major batches ``[T, B, H, W, 2]``, as the networks take them: either keep the default
+sample-major frames, batch them on axis 0 (``tacjax.data.batches((frames, labels), B)``) and
+transpose each batch (``x.transpose(1, 0, 2, 3, 4)``, which ``tacjax.train.events_encoder`` does),
+or ask for ``time_major=True`` and batch on axis 1 (``batches((frames, labels), B, axes=(1, 0))``).
 
 The synthetic set is the embedded stand-in for DVS data: its label is the direction of
 motion, and its classes come in pairs (``2p``, ``2p + 1``) that trace the same paths in
@@ -45,6 +50,68 @@ def _check_int(value, name: str, lo: int, fn: str) -> int:
     return int(value)
 
 
+def _check_bool(value, name: str, fn: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{fn}: `{name}` must be a bool; got {value!r}.")
+    return bool(value)
+
+
+def _time_major(frames: np.ndarray, time_major: bool) -> np.ndarray:
+    """``[N, T, ...]`` as it is, or as a C-contiguous ``[T, N, ...]`` copy when ``time_major``."""
+    return np.ascontiguousarray(frames.swapaxes(0, 1)) if time_major else frames
+
+
+def _event_columns(events, fn: str) -> tuple[np.ndarray, ...]:
+    """Split and check an event stream; raise ValueError naming ``fn`` on anything malformed.
+
+    Args:
+        events: a structured array with fields ``x``, ``y``, ``p``, ``t`` (tonic's layout), or a
+            numeric array ``[M, 4]`` with columns x, y, p, t.
+        fn: the caller's name, put at the start of every error message.
+
+    Returns:
+        ``(x, y, p, t)``: int64 ``[M]`` coordinates and polarities and float64 ``[M]`` timestamps,
+        after checking that every value is finite, that x, y and p are whole numbers, that ``p`` is
+        0/1 and that ``t`` never decreases (``M`` may be 0). Coordinates are not checked against a
+        sensor here.
+    """
+    ev = np.asarray(events)
+    if ev.dtype.names is not None:
+        missing = {"x", "y", "p", "t"} - set(ev.dtype.names)
+        if missing or ev.ndim != 1:
+            raise ValueError(f"{fn}: `events` must be a 1-D structured array with fields x, y, p, t; got "
+                             f"fields {ev.dtype.names} and shape {ev.shape}.")
+        cols = [ev[k] for k in ("x", "y", "p", "t")]
+    elif ev.ndim == 2 and ev.shape[1] == 4 and (ev.dtype.kind in "biuf"):
+        cols = list(ev.T)
+    else:
+        raise ValueError(
+            f"{fn}: `events` must be a structured array (x, y, p, t) or a numeric array of shape [M, 4]; "
+            f"got shape {ev.shape} dtype {ev.dtype}."
+        )
+    out = []
+    for name, c in zip("xypt", cols, strict=True):
+        c = np.asarray(c)
+        if c.dtype.kind not in "biuf":
+            raise ValueError(f"{fn}: event field `{name}` must be numeric; got dtype {c.dtype}.")
+        if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
+            bad = int(np.flatnonzero(~np.isfinite(c))[0])
+            raise ValueError(f"{fn}: event field `{name}` has a non-finite value ({c[bad]}) at index {bad}.")
+        if name != "t" and c.dtype.kind == "f" and not np.all(c == np.round(c)):
+            raise ValueError(f"{fn}: event field `{name}` must hold whole numbers; got fractional values.")
+        out.append(c.astype(np.float64 if name == "t" else np.int64))
+    x, y, p, t = out
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(f"{fn}: polarities `p` must be 0/1; got values in [{p.min()}, {p.max()}].")
+    if t.size > 1 and np.any(np.diff(t) < 0):
+        i = int(np.flatnonzero(np.diff(t) < 0)[0])
+        raise ValueError(
+            f"{fn}: timestamps `t` must never decrease; t[{i}] = {t[i]:g} > t[{i + 1}] = {t[i + 1]:g}. "
+            "Sort the stream first, e.g. `events[np.argsort(events['t'], kind='stable')]`."
+        )
+    return x, y, p, t
+
+
 def _geometry(size: int):
     """Bar thickness and length, and the travel range, for a ``size x size`` sensor."""
     thick = max(2, round(size / 12))
@@ -73,6 +140,7 @@ def synthetic_events(
     jitter: int = 1,
     seed: int = 0,
     contrast: str = "random",
+    time_major: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Moving-bar event frames whose label (the direction of motion) needs temporal order.
 
@@ -96,27 +164,39 @@ def synthetic_events(
             (right/left, down/up, then the two diagonals).
         noise: mean noise events per pixel, bin and polarity (>= 0).
         jitter: maximum integer position jitter in pixels per key position (>= 0).
-        seed: the draw is a deterministic function of all arguments.
+        seed: an int >= 0; the draw is a deterministic function of all arguments (but
+            ``time_major``).
         contrast: ``"random"`` (bright or dark bar, 50/50; the default), ``"bright"`` or
             ``"dark"``. Fixed contrasts leak the direction through the polarity layout.
+        time_major: return the frames time-major ``[T, N, ...]`` (a contiguous copy) instead of
+            sample-major ``[N, T, ...]``; see the module docstring for ``[T, B, ...]`` batches.
 
     Returns:
-        ``(frames, labels)``: frames float32 ``[N, T, size, size, 2]`` (event counts; channel
-        0 OFF, 1 ON), labels int32 ``[N]`` uniform over ``range(num_classes)``.
+        ``(frames, labels)``: frames float32 ``[N, T, size, size, 2]`` (``[T, N, size, size, 2]``
+        with ``time_major=True``; event counts, channel 0 OFF, 1 ON), labels int32 ``[N]``
+        uniform over ``range(num_classes)``.
+
+    Raises:
+        ValueError: an argument out of its range (named in the message).
+        TypeError: ``time_major`` is not a bool.
     """
     fn = "synthetic_events"
     n = _check_int(num_samples, "num_samples", 1, fn)
     t = _check_int(num_steps, "num_steps", 2, fn)
     size = _check_int(size, "size", 12, fn)
     jitter = _check_int(jitter, "jitter", 0, fn)
-    if isinstance(num_classes, bool) or num_classes not in (2, 4, 6, 8):
-        raise ValueError(f"{fn}: `num_classes` must be 2, 4, 6 or 8; got {num_classes!r}.")
-    if not noise >= 0:
-        raise ValueError(f"{fn}: `noise` must be >= 0; got {noise!r}.")
-    if contrast not in _CONTRASTS:
+    seed = _check_int(seed, "seed", 0, fn)
+    time_major = _check_bool(time_major, "time_major", fn)
+    if not isinstance(num_classes, int | np.integer) or isinstance(num_classes, bool) or num_classes not in (
+        2, 4, 6, 8
+    ):
+        raise ValueError(f"{fn}: `num_classes` must be the int 2, 4, 6 or 8; got {num_classes!r}.")
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.number) or not 0 <= noise < np.inf:
+        raise ValueError(f"{fn}: `noise` must be a finite number >= 0; got {noise!r}.")
+    if not isinstance(contrast, str) or contrast not in _CONTRASTS:
         raise ValueError(f"{fn}: `contrast` must be one of {_CONTRASTS}; got {contrast!r}.")
 
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.default_rng(seed)
     thick, length, lo, hi = _geometry(size)
     labels = rng.integers(0, num_classes, size=n).astype(np.int32)
     base = np.asarray(DIRECTIONS, dtype=np.float32)[labels & ~1]  # forward direction of each pair
@@ -154,7 +234,7 @@ def synthetic_events(
             flat = chunk.reshape(-1)
             hits = rng.integers(0, flat.size, size=rng.poisson(noise * flat.size))
             np.add.at(flat, hits, 1.0)
-    return frames, labels
+    return _time_major(frames, time_major), labels
 
 
 def events_to_frames(
@@ -166,46 +246,45 @@ def events_to_frames(
 ) -> np.ndarray:
     """Bin one event stream into ``num_steps`` frames of equal duration.
 
-    Bins split ``[t_min, t_max]`` evenly; every event is counted (the last one falls in the
+    Bins split ``[t_first, t_last]`` evenly; every event is counted (the last one falls in the
     last bin). Spatial downsampling to ``size x size`` maps pixel ``x`` to
     ``floor(x * size / width)`` (likewise ``y``), i.e. sum pooling when ``size`` divides the
-    sensor side.
+    sensor side. An empty stream gives all-zero frames.
 
     Args:
         events: a structured array with fields ``x``, ``y``, ``p``, ``t`` (tonic's layout),
             or a numeric array ``[M, 4]`` with columns x, y, p, t. ``p`` is 0/1 (OFF/ON) or
-            boolean.
+            boolean; ``t`` must be finite and never decrease (a recorded stream is in time order).
         num_steps: T >= 1.
-        sensor_size: ``(width, height)`` of the sensor (a third entry, the polarity count,
-            is ignored, so tonic's ``sensor_size`` works).
+        sensor_size: ``(width, height)`` of the sensor, positive ints (a third entry, the
+            polarity count, is ignored, so tonic's ``sensor_size`` works).
         size: output side; None keeps the sensor resolution (then H = height, W = width).
 
     Returns:
         float32 ``[T, H, W, 2]`` event counts (channel 0 OFF, 1 ON).
+
+    Raises:
+        ValueError: a malformed stream (wrong layout, non-finite or fractional values,
+            polarities other than 0/1, decreasing timestamps, coordinates outside the sensor)
+            or a bad ``num_steps``, ``sensor_size`` or ``size``; the message says which.
     """
     fn = "events_to_frames"
     t_bins = _check_int(num_steps, "num_steps", 1, fn)
-    if len(sensor_size) not in (2, 3):
-        raise ValueError(f"{fn}: `sensor_size` must be (width, height[, polarities]); got {sensor_size!r}.")
-    width, height = int(sensor_size[0]), int(sensor_size[1])
-    ev = np.asarray(events)
-    if ev.dtype.names is not None:
-        missing = {"x", "y", "p", "t"} - set(ev.dtype.names)
-        if missing:
-            raise ValueError(f"{fn}: `events` lacks the fields {sorted(missing)}; has {ev.dtype.names}.")
-        x, y, p, t = (ev[k] for k in ("x", "y", "p", "t"))
-    elif ev.ndim == 2 and ev.shape[1] == 4:
-        x, y, p, t = ev.T
-    else:
+    if (
+        not isinstance(sensor_size, tuple | list)
+        or len(sensor_size) not in (2, 3)
+        or any(isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1 for v in sensor_size[:2])
+    ):
         raise ValueError(
-            f"{fn}: `events` must be a structured array (x, y, p, t) or shape [M, 4]; got shape "
-            f"{ev.shape} dtype {ev.dtype}."
+            f"{fn}: `sensor_size` must be (width, height[, polarities]), positive ints; got {sensor_size!r}."
         )
-    x, y, p = x.astype(np.int64), y.astype(np.int64), p.astype(np.int64)
+    width, height = int(sensor_size[0]), int(sensor_size[1])
+    x, y, p, t = _event_columns(events, fn)
     if x.size and (x.min() < 0 or x.max() >= width or y.min() < 0 or y.max() >= height):
-        raise ValueError(f"{fn}: event coordinates fall outside `sensor_size` {(width, height)}.")
-    if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"{fn}: polarities must be 0/1; got values in [{p.min()}, {p.max()}].")
+        raise ValueError(
+            f"{fn}: event coordinates x in [{x.min()}, {x.max()}], y in [{y.min()}, {y.max()}] fall outside "
+            f"`sensor_size` (width, height) = {(width, height)}."
+        )
     out_w = out_h = size
     if size is None:
         out_w, out_h = width, height
@@ -215,8 +294,7 @@ def events_to_frames(
     frames = np.zeros((t_bins, out_h, out_w, 2), dtype=np.float32)
     if x.size == 0:
         return frames
-    t = t.astype(np.float64)
-    span = t.max() - t.min()
-    b = np.zeros(t.shape, np.int64) if span == 0 else np.floor((t - t.min()) / span * t_bins).astype(np.int64)
+    span = t[-1] - t[0]
+    b = np.zeros(t.shape, np.int64) if span == 0 else np.floor((t - t[0]) / span * t_bins).astype(np.int64)
     np.add.at(frames, (np.minimum(b, t_bins - 1), y, x, p), 1.0)
     return frames

@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 
+from tacjax.common.files import atomic_write_bytes
+
 __all__ = ["IDX_DTYPES", "read_idx", "write_idx"]
 
 #: IDX dtype code -> numpy dtype (big-endian as stored on disk).
@@ -91,7 +93,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write ``array`` as an IDX file, gzipped when ``path`` ends in ``.gz``.
+    """Write ``array`` as an IDX file, gzipped when ``path`` ends in ``.gz``, atomically.
+
+    The bytes go to a temporary file that is renamed over ``path``, so a reader never sees a
+    half-written file.
 
     Args:
         path: destination file.
@@ -116,9 +121,5 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     code = _CODES[key]
     header = bytes([0, 0, code, arr.ndim]) + np.asarray(arr.shape, dtype=">u4").tobytes()
     body = np.ascontiguousarray(arr, dtype=IDX_DTYPES[code]).tobytes()
-    if os.fspath(path).endswith(".gz"):
-        with gzip.open(path, "wb") as f:
-            f.write(header + body)
-    else:
-        with open(path, "wb") as f:
-            f.write(header + body)
+    data = header + body
+    atomic_write_bytes(path, gzip.compress(data) if os.fspath(path).endswith(".gz") else data)

@@ -15,6 +15,10 @@ a directory holding both should keep them in those sub-folders. Raw and gzipped 
 both accepted (``train-images-idx3-ubyte`` or ``train-images-idx3-ubyte.gz``, also with
 ``.idx3`` instead of ``-idx3``). Local files are not checksummed (re-compressed copies are
 fine); their IDX headers, shapes and label range are validated instead.
+
+A ``data_dir`` that is given must exist (a typo is an error, not a silent fall-back to another
+copy); when it exists but lacks the files, the search goes on as listed. ``find_idx_files`` tells
+which copy a loader would read.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numpy as np
 
 from tacjax.data.idx import read_idx
 
-__all__ = ["ENV_VAR", "load_fashion_mnist", "load_mnist", "to_float"]
+__all__ = ["ENV_VAR", "find_idx_files", "load_fashion_mnist", "load_mnist", "to_float"]
 
 #: Environment variable naming a data directory.
 ENV_VAR = "TACJAX_DATA"
@@ -187,16 +191,56 @@ def _validate(images: np.ndarray, labels: np.ndarray, files: tuple[Path, Path]) 
         raise ValueError(f"{lab_f}: labels must lie in 0..9; found {int(labels.max())}.")
 
 
-def _load(spec: _Spec, split: str, data_dir, download: bool) -> tuple[np.ndarray, np.ndarray]:
-    fn = f"load_{spec.name.replace('-', '_')}"
+def _check_args(split: str, data_dir, fn: str) -> None:
     if split not in _SPLITS:
         raise ValueError(f"{fn}: `split` must be 'train' or 'test'; got {split!r}.")
-    places = _places(spec, data_dir)
-    files = None
-    for _, folder in places:
+    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+        raise FileNotFoundError(
+            f"{fn}: `data_dir` {os.fspath(data_dir)!r} is not an existing folder; pass the folder that holds "
+            "the IDX files (or leave it unset to search the other places)."
+        )
+
+
+def _locate(spec: _Spec, split: str, data_dir) -> tuple[Path, Path, str] | None:
+    for origin, folder in _places(spec, data_dir):
         files = _find_pair(folder, split)
         if files is not None:
-            break
+            return files[0], files[1], origin
+    return None
+
+
+def find_idx_files(
+    dataset: str, split: str = "train", data_dir: str | os.PathLike | None = None
+) -> tuple[Path, Path, str] | None:
+    """The local IDX files that ``load_mnist`` / ``load_fashion_mnist`` would read (no download).
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        split: ``"train"`` or ``"test"``.
+        data_dir: as for the loaders (must exist if given).
+
+    Returns:
+        ``(images_path, labels_path, origin)`` with origin ``"data_dir"``, ``"TACJAX_DATA"``,
+        ``"system"`` or ``"cache"`` (the first place of the search order that holds both files),
+        or None when no local copy exists.
+
+    Raises:
+        ValueError: unknown ``dataset`` or ``split``.
+        FileNotFoundError: ``data_dir`` is given but is not an existing folder.
+    """
+    specs = {"mnist": _MNIST, "fashion_mnist": _FASHION}
+    if dataset not in specs:
+        raise ValueError(f"find_idx_files: `dataset` must be 'mnist' or 'fashion_mnist'; got {dataset!r}.")
+    _check_args(split, data_dir, "find_idx_files")
+    return _locate(specs[dataset], split, data_dir)
+
+
+def _load(spec: _Spec, split: str, data_dir, download: bool) -> tuple[np.ndarray, np.ndarray]:
+    fn = f"load_{spec.name.replace('-', '_')}"
+    _check_args(split, data_dir, fn)
+    places = _places(spec, data_dir)
+    found = _locate(spec, split, data_dir)
+    files = found[:2] if found else None
     errors: list[str] = []
     if files is None and download:
         files = _download(spec, split, errors)
@@ -234,7 +278,8 @@ def load_mnist(
         ``(images, labels)``: uint8 ``[N, 28, 28]`` and int32 ``[N]`` in ``0..9``.
 
     Raises:
-        FileNotFoundError: no copy found and no download possible; lists every place tried.
+        FileNotFoundError: ``data_dir`` is given but does not exist, or no copy found and no
+            download possible (the message lists every place tried).
         ValueError: a bad ``split``, or files with bad IDX headers, shapes or labels.
     """
     return _load(_MNIST, split, data_dir, download)
@@ -254,7 +299,8 @@ def load_fashion_mnist(
         ``(images, labels)``: uint8 ``[N, 28, 28]`` and int32 ``[N]`` in ``0..9``.
 
     Raises:
-        FileNotFoundError: no copy found and no download possible; lists every place tried.
+        FileNotFoundError: ``data_dir`` is given but does not exist, or no copy found and no
+            download possible (the message lists every place tried).
         ValueError: a bad ``split``, or files with bad IDX headers, shapes or labels.
     """
     return _load(_FASHION, split, data_dir, download)

@@ -2,7 +2,8 @@
 
 Same constructor arguments (minus ``rngs``: pass ``key=mx.random.key(seed)`` or rely on MLX's
 global PRNG), the same order of operations (**conv -> LIF -> max-pool of the spikes**), the same
-temporal modes ("baseline", "tac", "tac_tp") and the same call signature (``return_membrane``).
+temporal modes ("baseline", "tac", "tac_tp") and the same call signature (``return_membrane=True``
+gives ``SpikesAndMembrane(spikes, membrane)``); ``lif_params()`` gives the LIF parameters in use.
 
 Parameters (``module.parameters()``), MLX layouts:
 
@@ -27,7 +28,10 @@ import math
 
 import mlx.core as mx
 import mlx.nn as mnn
+import numpy as np
 
+from tacjax.common.arguments import check_callable, check_choice, check_int
+from tacjax.common.outputs import SpikesAndMembrane
 from tacjax.mlx.aggregate import MODES, conv_calls, init_weight_logits, tac, tac_tp
 from tacjax.mlx.neurons import LIFParams, lif_scan
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
@@ -46,8 +50,16 @@ def default_kernel_init(key: mx.array | None, shape, dtype=mx.float32) -> mx.arr
 def max_pool_spikes(x: mx.array, pool: int) -> mx.array:
     """Non-overlapping ``pool x pool`` max-pool of ``[..., H, W, C]``; odd borders are dropped.
 
+    Args:
+        x: at least 3-D ``[..., H, W, C]`` with ``H, W >= pool``.
+        pool: window side and stride, an int >= 1.
+
     Returns ``[..., H // pool, W // pool, C]``.
     """
+    pool = check_int(pool, "max_pool_spikes", "pool")
+    if x.ndim < 3 or min(x.shape[-3:-1]) < pool:
+        raise ValueError(f"max_pool_spikes: `x` must be [..., H, W, C] with H, W >= pool = {pool}; "
+                         f"got shape {tuple(x.shape)}.")
     h, w, c = x.shape[-3:]
     ho, wo = h // pool, w // pool
     x = x[..., : ho * pool, : wo * pool, :]
@@ -64,19 +76,23 @@ def _lif_params(lif: LIFParams, beta_logit) -> LIFParams:
     return LIFParams(b, mx.array(lif.threshold, mx.float32), lif.reset, lif.detach_reset)
 
 
-def _check_lif(lif, learn_beta: bool, fn: str) -> None:
+def _check_lif(lif, fn: str) -> None:
     if not isinstance(lif, LIFParams):
         raise TypeError(f"{fn}: `lif` must be a tacjax.mlx.LIFParams; got {type(lif).__name__}.")
-    if learn_beta:
-        b = mx.array(lif.beta)
-        if b.ndim == 0 and not 0.0 < b.item() < 1.0:
-            raise ValueError(f"{fn}: learn_beta needs 0 < lif.beta < 1 (sigmoid parametrisation); "
-                             f"got beta={b.item()}.")
 
 
-def _beta_logit(lif: LIFParams, n: int) -> mx.array:
-    init = mx.broadcast_to(mx.array(lif.beta, mx.float32), (n,))
+def _beta_logit(beta, out_features: int, fn: str) -> mx.array:
+    """``beta_logit`` ``[O]`` with ``sigmoid(beta_logit) = beta``; every beta must lie in (0, 1)."""
+    b = np.asarray(beta, np.float64)
+    if b.ndim > 1 or (b.ndim == 1 and b.shape != (out_features,)) or not np.all((b > 0) & (b < 1)):
+        raise ValueError(f"{fn}: learn_beta needs lif.beta a scalar or [{out_features}], each in (0, 1) "
+                         f"(sigmoid parametrisation); got beta={b.tolist()}.")
+    init = mx.broadcast_to(mx.array(b, mx.float32), (out_features,))
     return mx.log(init / (1.0 - init))
+
+
+def _check_sizes(fn: str, **sizes) -> tuple[int, ...]:
+    return tuple(check_int(v, fn, name) for name, v in sizes.items())
 
 
 class SpikingConv(mnn.Module):
@@ -88,8 +104,9 @@ class SpikingConv(mnn.Module):
     plus ``key`` (an MLX PRNG key, optional) instead of ``rngs``.
 
     Call: ``layer(x)`` with ``x`` ``[T, B, H, W, C]`` returns spikes ``[T', B, H', W', O]``
-    (``T' = ceil(T/K)`` for "tac", else T; ``H' = H // pool``); ``return_membrane=True`` also
-    returns the membrane before reset ``[T', B, H, W, O]`` (before pooling).
+    (``T' = ceil(T/K)`` for "tac", else T; ``H' = H // pool``); ``return_membrane=True`` returns
+    ``SpikesAndMembrane(spikes, membrane)`` with the membrane before reset ``[T', B, H, W, O]``
+    (before pooling).
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size: int = 3, *,
@@ -98,34 +115,34 @@ class SpikingConv(mnn.Module):
                  learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
                  kernel_init=default_kernel_init, key: mx.array | None = None):
         super().__init__()
-        if mode not in MODES:
-            raise ValueError(f"SpikingConv: unknown mode {mode!r}; expected one of {MODES}.")
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"SpikingConv: `k` must be an int >= 1; got {k!r}.")
-        if pool is not None and (not isinstance(pool, int) or pool < 1):
-            raise ValueError(f"SpikingConv: `pool` must be a positive int or None; got {pool!r}.")
-        if share not in ("repeat", "mean"):
-            raise ValueError(f"SpikingConv: `share` must be 'repeat' or 'mean'; got {share!r}.")
+        fn = "SpikingConv"
+        self.in_features, self.out_features, self.kernel_size = _check_sizes(
+            fn, in_features=in_features, out_features=out_features, kernel_size=kernel_size)
+        self.mode = check_choice(mode, MODES, fn, "mode")
+        k = check_int(k, fn, "k")
+        self.k = k if mode != "baseline" else 1
+        self.pool = None if pool is None else check_int(pool, fn, "pool")
+        self.share = check_choice(share, ("repeat", "mean"), fn, "share")
         if learn_weights and mode == "baseline":
-            raise ValueError("SpikingConv: learn_weights needs mode 'tac' or 'tac_tp'.")
-        _check_lif(lif, learn_beta, "SpikingConv")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.kernel_size, self.mode = int(kernel_size), mode
-        self.k = int(k) if mode != "baseline" else 1
-        self.lif, self.surrogate, self.pool, self.share = lif, surrogate, pool, share
+            raise ValueError("SpikingConv: learn_weights needs mode 'tac' or 'tac_tp'; got mode 'baseline'.")
+        _check_lif(lif, fn)
+        self.lif = lif
+        self.surrogate = check_callable(surrogate, fn, "surrogate", expected="a spike function (e.g. "
+                                        "tacjax.mlx.fast_sigmoid or tacjax.mlx.get_surrogate('atan'))")
+        check_callable(kernel_init, fn, "kernel_init")
         hwio = kernel_init(key, (self.kernel_size, self.kernel_size, self.in_features,
                                  self.out_features), mx.float32)
         self.weight = mx.transpose(hwio, (3, 0, 1, 2))
         if use_bias:
             self.bias = mx.zeros((self.out_features,))
         if learn_beta:
-            self.beta_logit = _beta_logit(lif, self.out_features)
+            self.beta_logit = _beta_logit(lif.beta, self.out_features, fn)
         if learn_weights:
             beta = mx.mean(mx.array(lif.beta, mx.float32)).item()
             self.agg_logits = init_weight_logits(self.k, beta)
 
-    def params(self) -> LIFParams:
-        """The LIF parameters in use (with the learned per-channel beta if any)."""
+    def lif_params(self) -> LIFParams:
+        """The LIF parameters in use (with the learned per-channel beta ``[O]`` if any), as arrays."""
         return _lif_params(self.lif, self.get("beta_logit"))
 
     def agg_weights(self) -> mx.array:
@@ -155,7 +172,7 @@ class SpikingConv(mnn.Module):
         if x.ndim != 5 or x.shape[-1] != self.in_features:
             raise ValueError(f"SpikingConv: `x` must be [T, B, H, W, C] with C = {self.in_features}; "
                              f"got shape {tuple(x.shape)}.")
-        params = self.params()
+        params = self.lif_params()
         if self.mode == "baseline":
             t, b = x.shape[:2]
             cur = self.conv(x.reshape(t * b, *x.shape[2:]))
@@ -176,7 +193,7 @@ class SpikingConv(mnn.Module):
                                      surrogate=self.surrogate, return_membrane=return_membrane, **kw)
         if self.pool is not None and self.pool > 1:
             spikes = max_pool_spikes(spikes, self.pool)
-        return (spikes, mem) if return_membrane else spikes
+        return SpikesAndMembrane(spikes, mem) if return_membrane else spikes
 
 
 class SpikingDense(mnn.Module):
@@ -186,7 +203,8 @@ class SpikingDense(mnn.Module):
     ``use_bias``, ``learn_beta``, ``kernel_init`` in the JAX layout ``(F, O)``), plus ``key``.
 
     Call: ``layer(x)`` with ``x`` ``[T, B, F]`` returns spikes ``[T, B, O]``; with
-    ``return_membrane=True`` returns ``(spikes, membrane)``, the membrane before reset ``[T, B, O]``.
+    ``return_membrane=True`` returns ``SpikesAndMembrane(spikes, membrane)``, the membrane before
+    reset ``[T, B, O]``.
     """
 
     def __init__(self, in_features: int, out_features: int, *,
@@ -194,17 +212,22 @@ class SpikingDense(mnn.Module):
                  surrogate: SpikeFn = fast_sigmoid, use_bias: bool = False, learn_beta: bool = False,
                  kernel_init=default_kernel_init, key: mx.array | None = None):
         super().__init__()
-        _check_lif(lif, learn_beta, "SpikingDense")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.lif, self.surrogate = lif, surrogate
+        fn = "SpikingDense"
+        self.in_features, self.out_features = _check_sizes(fn, in_features=in_features,
+                                                           out_features=out_features)
+        _check_lif(lif, fn)
+        self.lif = lif
+        self.surrogate = check_callable(surrogate, fn, "surrogate", expected="a spike function (e.g. "
+                                        "tacjax.mlx.fast_sigmoid or tacjax.mlx.get_surrogate('atan'))")
+        check_callable(kernel_init, fn, "kernel_init")
         self.weight = kernel_init(key, (self.in_features, self.out_features), mx.float32).T
         if use_bias:
             self.bias = mx.zeros((self.out_features,))
         if learn_beta:
-            self.beta_logit = _beta_logit(lif, self.out_features)
+            self.beta_logit = _beta_logit(lif.beta, self.out_features, fn)
 
-    def params(self) -> LIFParams:
-        """The LIF parameters in use."""
+    def lif_params(self) -> LIFParams:
+        """The LIF parameters in use (with the learned per-neuron beta ``[O]`` if any), as arrays."""
         return _lif_params(self.lif, self.get("beta_logit"))
 
     def __call__(self, x: mx.array, *, return_membrane: bool = False):
@@ -214,6 +237,6 @@ class SpikingDense(mnn.Module):
         cur = x @ self.weight.T.astype(x.dtype)
         if "bias" in self:
             cur = cur + self["bias"].astype(cur.dtype)
-        spikes, mem = lif_scan(cur, self.params(), surrogate=self.surrogate,
+        spikes, mem = lif_scan(cur, self.lif_params(), surrogate=self.surrogate,
                                return_membrane=return_membrane)
-        return (spikes, mem) if return_membrane else spikes
+        return SpikesAndMembrane(spikes, mem) if return_membrane else spikes

@@ -21,7 +21,9 @@ conv's full resolution (4x more neurons than pool-before-LIF).
 Parameters (the structure an MLX mirror reproduces):
 ``kernel`` ``[kh, kw, in, out]`` (HWIO), ``bias`` ``[out]`` if ``use_bias``, ``beta_logit``
 ``[out]`` if ``learn_beta`` (``beta = sigmoid(beta_logit)``), ``agg_logits`` ``[K]`` if
-``learn_weights`` (aggregation weights ``K * softmax(agg_logits)``). LIF constants are static.
+``learn_weights`` (aggregation weights ``K * softmax(agg_logits)``). LIF constants are static
+(``lif_params()`` gives the ones in use). With ``return_membrane=True`` a layer returns
+``SpikesAndMembrane(spikes, membrane)`` (``tacjax.common.outputs``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from tacjax.aggregate import MODES, conv_calls, init_weight_logits, tac, tac_tp
+from tacjax.common.arguments import check_callable, check_choice, check_int
+from tacjax.common.outputs import SpikesAndMembrane
 from tacjax.neurons import LIFParams, lif_scan
 from tacjax.surrogate import SpikeFn, fast_sigmoid
 
@@ -52,8 +57,16 @@ def default_kernel_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
 def max_pool_spikes(x: jax.Array, pool: int) -> jax.Array:
     """Non-overlapping ``pool x pool`` max-pool of ``[..., H, W, C]``; odd borders are dropped.
 
+    Args:
+        x: at least 3-D ``[..., H, W, C]`` with ``H, W >= pool``.
+        pool: window side and stride, an int >= 1.
+
     Returns ``[..., H // pool, W // pool, C]``.
     """
+    pool = check_int(pool, "max_pool_spikes", "pool")
+    if jnp.ndim(x) < 3 or min(x.shape[-3:-1]) < pool:
+        raise ValueError(f"max_pool_spikes: `x` must be [..., H, W, C] with H, W >= pool = {pool}; "
+                         f"got shape {jnp.shape(x)}.")
     h, w, c = x.shape[-3:]
     ho, wo = h // pool, w // pool
     x = x[..., : ho * pool, : wo * pool, :]
@@ -61,63 +74,73 @@ def max_pool_spikes(x: jax.Array, pool: int) -> jax.Array:
     return x.max(axis=(-4, -2))
 
 
-def _logit(p: float) -> float:
-    return math.log(p / (1.0 - p))
+def _tuples(a: np.ndarray):
+    """A float for a 0-d array, else nested tuples of floats of the same shape."""
+    return float(a) if a.ndim == 0 else tuple(_tuples(row) for row in a)
 
 
-def _freeze(lif: LIFParams) -> LIFParams:
-    """A copy of ``lif`` with array fields as nested tuples (static module attributes hold no arrays)."""
-    def f(v):
-        a = jnp.asarray(v)
-        return float(a) if a.ndim == 0 else tuple(map(float, a.reshape(-1))) if a.ndim == 1 else a.tolist()
+def _freeze(lif: LIFParams, fn: str) -> LIFParams:
+    """A copy of ``lif`` whose ``beta``/``threshold`` are a float or nested tuples of floats (static
+    module attributes hold no arrays); ``_thaw`` turns them back into arrays of the same shape."""
     if not isinstance(lif, LIFParams):
-        raise TypeError(f"`lif` must be a LIFParams; got {type(lif).__name__}.")
-    return LIFParams(f(lif.beta), f(lif.threshold), lif.reset, lif.detach_reset)
+        raise TypeError(f"{fn}: `lif` must be a tacjax.LIFParams; got {type(lif).__name__}.")
+    beta, threshold = (_tuples(np.asarray(v, np.float64)) for v in (lif.beta, lif.threshold))
+    return LIFParams(beta, threshold, lif.reset, lif.detach_reset)
 
 
-def _thaw(lif: LIFParams, beta=None) -> LIFParams:
-    """LIFParams with jnp fields (``beta`` overrides the stored decay when given)."""
-    b = jnp.asarray(lif.beta, jnp.float32) if beta is None else beta
+def _thaw(lif: LIFParams, beta_logit) -> LIFParams:
+    """LIFParams with jnp fields; ``beta = sigmoid(beta_logit)`` when a learned logit is given."""
+    b = jnp.asarray(lif.beta, jnp.float32) if beta_logit is None else jax.nn.sigmoid(beta_logit[...])
     return LIFParams(b, jnp.asarray(lif.threshold, jnp.float32), lif.reset, lif.detach_reset)
 
 
-def _check_beta(beta, fn: str) -> None:
-    b = jnp.asarray(beta)
-    if b.ndim == 0 and not 0.0 < float(b) < 1.0:
-        raise ValueError(f"{fn}: learn_beta needs 0 < lif.beta < 1 (sigmoid parametrisation); "
-                         f"got beta={float(b)}.")
+def _beta_logit(beta, out_features: int, fn: str) -> nnx.Param:
+    """``beta_logit`` ``[O]`` with ``sigmoid(beta_logit) = beta``; every beta must lie in (0, 1)."""
+    b = np.asarray(beta, np.float64)
+    if b.ndim > 1 or (b.ndim == 1 and b.shape != (out_features,)) or not np.all((b > 0) & (b < 1)):
+        raise ValueError(f"{fn}: learn_beta needs lif.beta a scalar or [{out_features}], each in (0, 1) "
+                         f"(sigmoid parametrisation); got beta={b.tolist()}.")
+    init = jnp.broadcast_to(jnp.asarray(b, jnp.float32), (out_features,))
+    return nnx.Param(jnp.log(init / (1.0 - init)))
+
+
+def _check_sizes(fn: str, **sizes) -> tuple[int, ...]:
+    return tuple(check_int(v, fn, name) for name, v in sizes.items())
 
 
 class SpikingConv(nnx.Module):
     """Spiking convolution block: conv ('SAME', stride 1, NHWC/HWIO) -> LIF -> max-pool.
 
     Args:
-        in_features: input channels C.
-        out_features: output channels O.
-        kernel_size: square kernel side.
+        in_features: input channels C (an int >= 1).
+        out_features: output channels O (an int >= 1).
+        kernel_size: square kernel side (an int >= 1).
         mode: "baseline", "tac" (collapse) or "tac_tp" (preserve).
-        k: chunk length K for "tac"/"tac_tp" (ignored for "baseline"); static.
-        lif: LIF parameters (``beta`` scalar or ``(O,)``, ``threshold``, ``reset``).
+        k: chunk length K for "tac"/"tac_tp"; static. For "baseline" it must still be an int >= 1
+            and is stored as 1.
+        lif: LIF parameters (``beta`` and ``threshold`` scalars or ``(O,)``, ``reset``).
         surrogate: spike function.
-        pool: max-pool window (and stride) applied to the spikes, or None.
+        pool: max-pool window (and stride) applied to the spikes; None or 1: no pooling.
         learn_beta: learn a per-channel ``beta = sigmoid(beta_logit)`` ``[O]``, initialised at
-            ``lif.beta`` (scalar in ``(0, 1)``).
+            ``lif.beta`` (a scalar or ``(O,)``, every value in ``(0, 1)``).
         learn_weights: ("tac"/"tac_tp") learn the aggregation weights ``K * softmax(agg_logits)``,
-            logits initialised by ``tacjax.init_weight_logits(K, beta)``. The factor K keeps the
-            current on the scale of the fixed "beta" weights (which sum to about K; a plain
-            softmax sums to 1 and silenced the layer at init).
+            logits initialised by ``tacjax.init_weight_logits(K, mean(lif.beta))``. The factor K
+            keeps the current on the scale of the fixed "beta" weights (which sum to about K; a
+            plain softmax sums to 1 and silenced the layer at init).
         use_bias: add a bias ``[O]`` after the conv (once per chunk under TAC; breaks exactness).
         share: ("tac_tp" only) each of a chunk's K LIF steps gets the chunk current ("repeat", as
             in the reference code) or the current / K ("mean").
-        kernel_init: initialiser for ``kernel`` (default ``default_kernel_init``).
+        kernel_init: ``kernel_init(key, shape, dtype)`` for ``kernel`` (default ``default_kernel_init``).
         rngs: ``nnx.Rngs``.
 
-    With ``learn_beta`` (or a per-channel ``lif.beta``) the aggregation, which acts on the
-    *input* channels before the conv, uses the mean of the output betas as its scalar decay.
+    Without ``learn_weights``, a per-channel beta (``learn_beta`` or a ``(O,)`` ``lif.beta``) makes
+    the aggregation, which acts on the *input* channels before the conv, use the mean of the
+    output betas as its scalar decay.
 
     Call: ``layer(x)`` with ``x`` ``[T, B, H, W, C]`` returns spikes ``[T', B, H', W', O]`` with
-    ``T' = ceil(T/K)`` for "tac" (else T), ``H' = H // pool``; ``return_membrane=True`` also
-    returns the membrane before reset ``[T', B, H, W, O]`` (before pooling).
+    ``T' = ceil(T/K)`` for "tac" (else T), ``H' = H // pool``; ``return_membrane=True`` returns
+    ``SpikesAndMembrane(spikes, membrane)`` with the membrane before reset ``[T', B, H, W, O]``
+    (before pooling).
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size: int = 3, *,
@@ -125,38 +148,32 @@ class SpikingConv(nnx.Module):
                  surrogate: SpikeFn = fast_sigmoid, pool: int | None = 2, learn_beta: bool = False,
                  learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
                  kernel_init=default_kernel_init, rngs: nnx.Rngs):
-        if mode not in MODES:
-            raise ValueError(f"SpikingConv: unknown mode {mode!r}; expected one of {MODES}.")
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"SpikingConv: `k` must be an int >= 1; got {k!r}.")
-        if pool is not None and (not isinstance(pool, int) or pool < 1):
-            raise ValueError(f"SpikingConv: `pool` must be a positive int or None; got {pool!r}.")
-        if share not in ("repeat", "mean"):
-            raise ValueError(f"SpikingConv: `share` must be 'repeat' or 'mean'; got {share!r}.")
+        fn = "SpikingConv"
+        self.in_features, self.out_features, self.kernel_size = _check_sizes(
+            fn, in_features=in_features, out_features=out_features, kernel_size=kernel_size)
+        self.mode = check_choice(mode, MODES, fn, "mode")
+        k = check_int(k, fn, "k")
+        self.k = k if mode != "baseline" else 1
+        self.pool = None if pool is None else check_int(pool, fn, "pool")
+        self.share = check_choice(share, ("repeat", "mean"), fn, "share")
         if learn_weights and mode == "baseline":
-            raise ValueError("SpikingConv: learn_weights needs mode 'tac' or 'tac_tp'.")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.kernel_size, self.mode, self.k = int(kernel_size), mode, int(k) if mode != "baseline" else 1
-        self.lif, self.surrogate, self.pool, self.share = _freeze(lif), surrogate, pool, share
+            raise ValueError("SpikingConv: learn_weights needs mode 'tac' or 'tac_tp'; got mode 'baseline'.")
+        self.lif = _freeze(lif, fn)
+        self.surrogate = check_callable(surrogate, fn, "surrogate", expected="a spike function (e.g. "
+                                        "tacjax.fast_sigmoid or tacjax.get_surrogate('atan'))")
+        check_callable(kernel_init, fn, "kernel_init")
         shape = (self.kernel_size, self.kernel_size, self.in_features, self.out_features)
         self.kernel = nnx.Param(kernel_init(rngs.params(), shape, jnp.float32))
         self.bias = nnx.Param(jnp.zeros((self.out_features,), jnp.float32)) if use_bias else None
-        if learn_beta:
-            _check_beta(lif.beta, "SpikingConv")
-            init = jnp.broadcast_to(jnp.asarray(lif.beta, jnp.float32), (self.out_features,))
-            self.beta_logit = nnx.Param(jnp.log(init / (1.0 - init)))
-        else:
-            self.beta_logit = None
+        self.beta_logit = _beta_logit(lif.beta, self.out_features, fn) if learn_beta else None
         if learn_weights:
-            self.agg_logits = nnx.Param(init_weight_logits(self.k, float(jnp.mean(jnp.asarray(lif.beta)))))
+            self.agg_logits = nnx.Param(init_weight_logits(self.k, float(np.mean(lif.beta))))
         else:
             self.agg_logits = None
 
-    def params(self) -> LIFParams:
-        """The LIF parameters in use (with the learned per-channel beta if any)."""
-        if self.beta_logit is None:
-            return _thaw(self.lif)
-        return _thaw(self.lif, jax.nn.sigmoid(self.beta_logit[...]))
+    def lif_params(self) -> LIFParams:
+        """The LIF parameters in use (with the learned per-channel beta ``[O]`` if any), as arrays."""
+        return _thaw(self.lif, self.beta_logit)
 
     def agg_weights(self) -> jax.Array:
         """Learned aggregation weights ``K * softmax(agg_logits)`` ``[K]`` (needs ``learn_weights``)."""
@@ -184,7 +201,7 @@ class SpikingConv(nnx.Module):
         if x.ndim != 5 or x.shape[-1] != self.in_features:
             raise ValueError(f"SpikingConv: `x` must be [T, B, H, W, C] with C = {self.in_features}; "
                              f"got shape {x.shape}.")
-        params = self.params()
+        params = self.lif_params()
         if self.mode == "baseline":
             t, b = x.shape[:2]
             cur = self.conv(x.reshape(t * b, *x.shape[2:]))
@@ -205,46 +222,46 @@ class SpikingConv(nnx.Module):
                                      surrogate=self.surrogate, return_membrane=return_membrane, **kw)
         if self.pool is not None and self.pool > 1:
             spikes = max_pool_spikes(spikes, self.pool)
-        return (spikes, mem) if return_membrane else spikes
+        return SpikesAndMembrane(spikes, mem) if return_membrane else spikes
 
 
 class SpikingDense(nnx.Module):
     """Dense layer + LIF over time (the readout).
 
     Args:
-        in_features: F.
-        out_features: O.
-        lif: LIF parameters.
+        in_features: F (an int >= 1).
+        out_features: O (an int >= 1).
+        lif: LIF parameters (``beta`` and ``threshold`` scalars or ``(O,)``).
         surrogate: spike function.
         use_bias: add ``bias`` ``[O]``.
-        learn_beta: learn a per-neuron ``beta = sigmoid(beta_logit)`` ``[O]``.
-        kernel_init: initialiser for ``kernel`` ``[F, O]``.
+        learn_beta: learn a per-neuron ``beta = sigmoid(beta_logit)`` ``[O]``, initialised at
+            ``lif.beta`` (every value in ``(0, 1)``).
+        kernel_init: ``kernel_init(key, shape, dtype)`` for ``kernel`` ``[F, O]``.
         rngs: ``nnx.Rngs``.
 
     Call: ``layer(x)`` with ``x`` ``[T, B, F]`` returns spikes ``[T, B, O]``; with
-    ``return_membrane=True`` returns ``(spikes, membrane)``, the membrane before reset ``[T, B, O]``.
+    ``return_membrane=True`` returns ``SpikesAndMembrane(spikes, membrane)``, the membrane before
+    reset ``[T, B, O]``.
     """
 
     def __init__(self, in_features: int, out_features: int, *, lif: LIFParams = LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, use_bias: bool = False, learn_beta: bool = False,
                  kernel_init=default_kernel_init, rngs: nnx.Rngs):
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.lif, self.surrogate = _freeze(lif), surrogate
+        fn = "SpikingDense"
+        self.in_features, self.out_features = _check_sizes(fn, in_features=in_features,
+                                                           out_features=out_features)
+        self.lif = _freeze(lif, fn)
+        self.surrogate = check_callable(surrogate, fn, "surrogate", expected="a spike function (e.g. "
+                                        "tacjax.fast_sigmoid or tacjax.get_surrogate('atan'))")
+        check_callable(kernel_init, fn, "kernel_init")
         self.kernel = nnx.Param(kernel_init(rngs.params(), (self.in_features, self.out_features),
                                             jnp.float32))
         self.bias = nnx.Param(jnp.zeros((self.out_features,), jnp.float32)) if use_bias else None
-        if learn_beta:
-            _check_beta(lif.beta, "SpikingDense")
-            init = jnp.broadcast_to(jnp.asarray(lif.beta, jnp.float32), (self.out_features,))
-            self.beta_logit = nnx.Param(jnp.log(init / (1.0 - init)))
-        else:
-            self.beta_logit = None
+        self.beta_logit = _beta_logit(lif.beta, self.out_features, fn) if learn_beta else None
 
-    def params(self) -> LIFParams:
-        """The LIF parameters in use."""
-        if self.beta_logit is None:
-            return _thaw(self.lif)
-        return _thaw(self.lif, jax.nn.sigmoid(self.beta_logit[...]))
+    def lif_params(self) -> LIFParams:
+        """The LIF parameters in use (with the learned per-neuron beta ``[O]`` if any), as arrays."""
+        return _thaw(self.lif, self.beta_logit)
 
     def __call__(self, x: jax.Array, *, return_membrane: bool = False):
         if x.ndim != 3 or x.shape[-1] != self.in_features:
@@ -253,6 +270,6 @@ class SpikingDense(nnx.Module):
         cur = x @ self.kernel[...].astype(x.dtype)
         if self.bias is not None:
             cur = cur + self.bias[...].astype(cur.dtype)
-        spikes, mem = lif_scan(cur, self.params(), surrogate=self.surrogate,
+        spikes, mem = lif_scan(cur, self.lif_params(), surrogate=self.surrogate,
                                return_membrane=return_membrane)
-        return (spikes, mem) if return_membrane else spikes
+        return SpikesAndMembrane(spikes, mem) if return_membrane else spikes

@@ -25,25 +25,19 @@ density is higher than the spikes'), "event", "bitpack" and "product" do not.
 "event", "bcoo", "bcsr" and "tiles" take ``capacity`` and ``overflow`` ("error" | "dense")
 keywords for jit; "product" takes ``num_steps`` and ``tile``.
 
+Product sparsity is two modules: ``forest`` plans the reuse on the host (NumPy: row codes, prefix
+search, residuals, bit/product densities) and ``product`` executes the plan (jitted matmul, conv).
+
 Dense (fully connected) layers are the 1x1 case: ``as_fc(STRATEGIES[name])(x [N, I], w [I, O])``.
 """
 
 from tacjax.sparse.bitpack import bitpack_conv, pack_channels, unpack_channels
 from tacjax.sparse.dense import as_fc, conv
 from tacjax.sparse.event import event_conv
+from tacjax.sparse.forest import ProductPlan, bit_density, product_density, product_plan
 from tacjax.sparse.formats import bcoo_conv, bcsr_conv
 from tacjax.sparse.im2col import gemm_weights, im2col, im2col_matmul, patches
-from tacjax.sparse.product import (
-    ProductPlan,
-    bit_density,
-    execute_plan,
-    plan_arrays,
-    product_conv,
-    product_density,
-    product_matmul,
-    product_plan,
-    run_plan,
-)
+from tacjax.sparse.product import execute_plan, plan_arrays, product_conv, product_matmul, run_plan
 from tacjax.sparse.tiles import tile_conv
 
 STRATEGIES = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import optax
 
+from tacjax.train._checks import check_float, check_int
+
 __all__ = ["make_optimizer"]
 
 
@@ -12,21 +14,27 @@ def make_optimizer(learning_rate: float = 1e-3, total_steps: int | None = None, 
     """Adam with a cosine decay from ``learning_rate`` to ``final_fraction * learning_rate``.
 
     Args:
-        learning_rate: peak learning rate.
-        total_steps: optimiser steps of the whole run (decay length); None gives a constant rate.
-        warmup_steps: linear warm-up steps from 0 (counted inside ``total_steps``).
-        final_fraction: final rate as a fraction of the peak.
+        learning_rate: peak learning rate (finite, > 0).
+        total_steps: optimiser steps of the whole run (decay length, an int >= 1); None gives a
+            constant rate (``warmup_steps`` and ``final_fraction`` must then keep their defaults).
+        warmup_steps: linear warm-up steps from 0 (counted inside ``total_steps``), ``0 <= w < total``.
+        final_fraction: final rate as a fraction of the peak, in [0, 1].
 
     Returns:
         An ``optax.GradientTransformation``.
     """
-    if learning_rate <= 0:
-        raise ValueError(f"make_optimizer: `learning_rate` must be > 0; got {learning_rate}.")
+    fn = "make_optimizer"
+    learning_rate = check_float(learning_rate, fn, "learning_rate")
+    final_fraction = check_float(final_fraction, fn, "final_fraction", high=1.0, low_open=False)
+    warmup_steps = check_int(warmup_steps, fn, "warmup_steps", minimum=0)
     if total_steps is None:
+        if warmup_steps or final_fraction:
+            raise ValueError(f"{fn}: `warmup_steps` ({warmup_steps}) and `final_fraction` ({final_fraction}) "
+                             f"need `total_steps`; got total_steps=None (a constant rate).")
         return optax.adam(learning_rate)
-    if total_steps < 1 or not 0 <= warmup_steps < max(total_steps, 1):
-        raise ValueError(f"make_optimizer: need total_steps >= 1 and 0 <= warmup_steps < total_steps; "
-                         f"got total_steps={total_steps}, warmup_steps={warmup_steps}.")
+    total_steps = check_int(total_steps, fn, "total_steps")
+    if warmup_steps >= total_steps:
+        raise ValueError(f"{fn}: `warmup_steps` must be < total_steps = {total_steps}; got {warmup_steps}.")
     if warmup_steps:
         sched = optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup_steps, total_steps,
                                                    end_value=final_fraction * learning_rate)

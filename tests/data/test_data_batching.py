@@ -53,9 +53,38 @@ def test_coverage(shuffle):
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match="leading axis"):
+    with pytest.raises(ValueError, match="same N along their batch axes"):
         next(batches((np.zeros(4), np.zeros(5)), 2))
     with pytest.raises(TypeError, match="tuple"):
         next(batches(np.zeros(4), 2))
     with pytest.raises(ValueError, match="batch_size"):
         next(batches((np.zeros(4),), 0))
+
+
+@pytest.mark.parametrize("kw,name", [
+    (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"), (dict(epoch=-2), "epoch"), (dict(epoch="0"), "epoch"),
+    (dict(axes=2), "axes"), (dict(axes=(0,)), "axes"), (dict(axes=(1, 1)), "axes"), (dict(axes=True), "axes"),
+])  # fmt: skip
+def test_bad_arguments_are_named(kw, name):
+    with pytest.raises(ValueError, match=rf"batches: `{name}` .*got"):
+        next(batches((np.zeros((4, 3)), np.zeros(4)), 2, **kw))
+
+
+@pytest.mark.parametrize("n,b,drop_last", [(3, 4, True), (0, 2, False), (0, 2, True)])
+def test_no_batch_at_all_is_an_error(n, b, drop_last):
+    with pytest.raises(ValueError, match=rf"batches: no batch to yield: N = {n} .*`batch_size` {b}"):
+        next(batches((np.zeros((n, 2)),), b, drop_last=drop_last))
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_time_major_batches_on_axis_1(shuffle):
+    frames = np.arange(5 * 7 * 3, dtype=np.float32).reshape(7, 5, 3)  # [N, T, F]
+    labels = np.arange(7)
+    tm = np.ascontiguousarray(frames.swapaxes(0, 1))  # [T, N, F]
+    kw = dict(shuffle=shuffle, seed=3, epoch=1, drop_last=False)
+    got = list(batches((tm, labels), 3, axes=(1, 0), **kw))
+    want = list(batches((frames, labels), 3, **kw))
+    assert [x.shape for x, _ in got] == [(5, 3, 3), (5, 3, 3), (5, 1, 3)]
+    for (x, y), (xs, ys) in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, xs.swapaxes(0, 1))
+        np.testing.assert_array_equal(y, ys)

@@ -1,5 +1,7 @@
 """DVS128 Gesture loader on fake recordings written in tonic's on-disk layout (no download)."""
 
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +122,105 @@ def test_layout_matches_unmodified_tonic(tmp_path, monkeypatch):
     assert label == 7 and ev.dtype.names == ("x", "y", "p", "t")
     np.testing.assert_array_equal(ev["x"], want[:, 0])
     np.testing.assert_array_equal(ev["t"], want[:, 3] * 1000)  # ms -> us
+
+
+def _no_binning(*args, **kwargs):
+    raise AssertionError("binning started")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "wrong_shape"])
+def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path, damage):
+    write_layout(tmp_path / "data", labels=(1, 2))
+    cache = tmp_path / "cache"
+    kw = dict(num_steps=T, size=8, cache_dir=cache)
+    want, wl = load_dvs_gesture(tmp_path / "data", **kw)
+    (entry,) = cache.glob("*.npz")
+    raw = entry.read_bytes()
+    if damage == "truncate":
+        entry.write_bytes(raw[: len(raw) // 2])
+    elif damage == "garbage":
+        entry.write_bytes(bytes(range(256)) * 4)
+    elif damage == "empty":
+        entry.write_bytes(b"")
+    else:  # a readable archive with the right key but frames of another size
+        with np.load(entry) as z:
+            items = {k: z[k] for k in z.files}
+        items["frames"] = items["frames"][:, :, :4]
+        np.savez_compressed(entry, **items)
+    with pytest.warns(RuntimeWarning, match=rf"cache entry '.*{entry.name}' is unusable: .*rebuilding it"):
+        got, gl = load_dvs_gesture(tmp_path / "data", **kw)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(gl, wl)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rebuilt entry is good again
+        np.testing.assert_array_equal(load_dvs_gesture(tmp_path / "data", **kw)[0], want)
+    assert sorted(p.name for p in cache.iterdir()) == [entry.name]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("where", ["is_a_file", "under_a_file"])
+def test_unwritable_cache_dir_fails_before_binning(tmp_path, monkeypatch, where):
+    write_layout(tmp_path / "data", labels=(1,))
+    (tmp_path / "f").write_text("not a folder")
+    cache = tmp_path / "f" if where == "is_a_file" else tmp_path / "f" / "sub"
+    monkeypatch.setattr(dvs_mod, "_bin_all", _no_binning)
+    with pytest.raises(ValueError, match=r"load_dvs_gesture: `cache_dir` '.*f.*' is not a writable folder"):
+        load_dvs_gesture(tmp_path / "data", num_steps=T, cache_dir=cache)
+
+
+def _bad(ev, what):
+    ev = ev.astype(np.float64)
+    if what == "nan_time":
+        ev[5, 3] = np.nan
+    elif what == "descending":
+        ev[:, 3] = ev[::-1, 3]
+    elif what == "x_outside":
+        ev[2, 0] = 128
+    elif what == "polarity":
+        ev[1, 2] = 3
+    elif what == "fractional_y":
+        ev[0, 1] = 0.5
+    elif what == "three_columns":
+        ev = ev[:, :3]
+    return ev
+
+
+@pytest.mark.parametrize("what,match", [
+    ("nan_time", "non-finite value"), ("descending", "timestamps `t` must never decrease"),
+    ("x_outside", r"coordinates must lie in 0..127"), ("polarity", "polarities `p` must be 0/1"),
+    ("fractional_y", "whole numbers"), ("three_columns", r"\[M, 4\]"),
+])  # fmt: skip
+def test_malformed_recording_is_named(tmp_path, what, match):
+    write_layout(tmp_path / "data", labels=(1, 2))
+    bad = tmp_path / "data" / "DVSGesture" / "ibmGestureTrain" / "user02_led" / "2.npy"
+    np.save(bad, _bad(np.load(bad), what))
+    with pytest.raises(ValueError, match=rf"load_dvs_gesture \(.*user02_led/2.npy\): .*{match}"):
+        load_dvs_gesture(tmp_path / "data", num_steps=T, size=8, cache_dir=tmp_path / "c")
+    assert not any((tmp_path / "c").glob("*.npz"))
+
+
+def test_time_major_frames(tmp_path):
+    write_layout(tmp_path / "data", labels=(1, 2))
+    kw = dict(num_steps=T, size=8, cache_dir=tmp_path / "c")
+    f, y = load_dvs_gesture(tmp_path / "data", **kw)
+    ft, yt = load_dvs_gesture(tmp_path / "data", time_major=True, **kw)
+    assert ft.shape == (T, 4, 8, 8, 2)
+    np.testing.assert_array_equal(ft, f.swapaxes(0, 1))
+    np.testing.assert_array_equal(yt, y)
+    with pytest.raises(TypeError, match="load_dvs_gesture: `time_major` must be a bool; got 1"):
+        load_dvs_gesture(tmp_path / "data", time_major=1, **kw)
+
+
+def test_an_edited_recording_of_the_same_size_is_binned_again(tmp_path):
+    write_layout(tmp_path / "data", labels=(1, 2))
+    kw = dict(num_steps=T, size=8, cache_dir=tmp_path / "c")
+    before, _ = load_dvs_gesture(tmp_path / "data", **kw)
+    f = tmp_path / "data" / "DVSGesture" / "ibmGestureTrain" / "user01_fluorescent" / "1.npy"
+    ev = np.load(f)
+    ev[:, 0] = 127 - ev[:, 0]  # mirrored: same size on disk, other frames
+    st = f.stat()
+    np.save(f, ev)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    after, _ = load_dvs_gesture(tmp_path / "data", **kw)
+    assert f.stat().st_size == st.st_size
+    np.testing.assert_array_equal(after[0], before[0][:, :, ::-1])  # x -> 7 - x after downsampling by 16
+    np.testing.assert_array_equal(after[1:], before[1:])

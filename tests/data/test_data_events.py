@@ -142,3 +142,58 @@ def test_events_to_frames():
         events_to_frames(ev, 2, (3, 3))
     with pytest.raises(ValueError, match="structured"):
         events_to_frames(np.zeros((5, 3)), 2, (4, 4))
+
+
+@pytest.mark.parametrize("kw,name,exc", [
+    (dict(seed=-1), "seed", ValueError), (dict(seed=2.5), "seed", ValueError),
+    (dict(num_classes=4.0), "num_classes", ValueError), (dict(noise=float("inf")), "noise", ValueError),
+    (dict(noise=float("nan")), "noise", ValueError), (dict(noise="0.1"), "noise", ValueError),
+    (dict(num_samples=0), "num_samples", ValueError), (dict(jitter=-1), "jitter", ValueError),
+    (dict(time_major="yes"), "time_major", TypeError),
+])  # fmt: skip
+def test_synthetic_bad_arguments_are_named(kw, name, exc):
+    kw = {"num_samples": 2, **kw}
+    with pytest.raises(exc, match=rf"synthetic_events: `{name}` .*got"):
+        synthetic_events(kw.pop("num_samples"), size=12, num_steps=3, **kw)
+
+
+def test_synthetic_time_major():
+    x, y = synthetic_events(5, num_steps=3, size=12, seed=4)
+    xt, yt = synthetic_events(5, num_steps=3, size=12, seed=4, time_major=True)
+    assert xt.shape == (3, 5, 12, 12, 2) and xt.flags.c_contiguous
+    np.testing.assert_array_equal(xt, x.swapaxes(0, 1))
+    np.testing.assert_array_equal(yt, y)
+
+
+def _stream(**change):
+    cols = {"x": [0, 3, 3, 2], "y": [0, 1, 1, 3], "p": [1, 0, 0, 1], "t": [0.0, 5.0, 24.0, 39.0]}
+    cols.update(change)
+    return np.stack([np.asarray(cols[k], np.float64) for k in "xypt"], 1)
+
+
+@pytest.mark.parametrize("change,match", [
+    (dict(t=[0.0, 5.0, np.nan, 39.0]), r"field `t` has a non-finite value \(nan\) at index 2"),
+    (dict(t=[0.0, 5.0, np.inf, 39.0]), "field `t` has a non-finite value"),
+    (dict(t=[39.0, 24.0, 5.0, 0.0]), r"timestamps `t` must never decrease; t\[0\] = 39 > t\[1\] = 24"),
+    (dict(t=[0.0, 25.0, 24.0, 39.0]), r"t\[1\] = 25 > t\[2\] = 24"),
+    (dict(x=[0, 1.5, 3, 2]), "field `x` must hold whole numbers"),
+    (dict(y=[0, np.nan, 1, 3]), "field `y` has a non-finite value"),
+    (dict(p=[1, 2, 0, 1]), r"polarities `p` must be 0/1; got values in \[0, 2\]"),
+    (dict(x=[0, 3, 4, 2]), r"x in \[0, 4\].*outside `sensor_size`"),
+])  # fmt: skip
+def test_events_to_frames_rejects_malformed_streams(change, match):
+    with pytest.raises(ValueError, match="events_to_frames: .*" + match):
+        events_to_frames(_stream(**change), 4, (4, 4))
+
+
+@pytest.mark.parametrize("sensor", [(0, 4), (4, -1), (4.0, 4), (4,), "44", (True, 4)])
+def test_events_to_frames_bad_sensor_size(sensor):
+    with pytest.raises(ValueError, match=r"events_to_frames: `sensor_size` must be .*got"):
+        events_to_frames(_stream(), 4, sensor)
+
+
+def test_events_to_frames_bad_layouts():
+    with pytest.raises(ValueError, match="events_to_frames: `events` must be a 1-D structured array"):
+        events_to_frames(np.zeros((2, 2), dtype=[("x", int), ("y", int), ("p", int), ("t", int)]), 2, (4, 4))
+    with pytest.raises(ValueError, match=r"`events` must be .* \[M, 4\]; got shape \(4, 4\)"):
+        events_to_frames(np.full((4, 4), "a"), 2, (4, 4))

@@ -76,7 +76,8 @@ def test_search_order(tmp_path, monkeypatch, isolated):
     sysd = make_split(isolated, "train", seed=3)
     monkeypatch.setenv("TACJAX_DATA", str(tmp_path / "env"))
     _check(load_fashion_mnist("train", tmp_path / "arg", download=False), arg)  # argument first
-    _check(load_fashion_mnist("train", tmp_path / "nothing", download=False), env)  # then env
+    (tmp_path / "empty").mkdir()
+    _check(load_fashion_mnist("train", tmp_path / "empty", download=False), env)  # then env
     monkeypatch.delenv("TACJAX_DATA")
     _check(load_fashion_mnist("train", download=False), sysd)  # then the system folder
     with pytest.raises(FileNotFoundError):
@@ -87,6 +88,7 @@ def test_search_order(tmp_path, monkeypatch, isolated):
 
 def test_not_found_lists_every_place(tmp_path, monkeypatch, isolated):
     monkeypatch.setenv("TACJAX_DATA", str(tmp_path / "envdir"))
+    (tmp_path / "argdir").mkdir()
     with pytest.raises(FileNotFoundError) as e:
         load_fashion_mnist("test", data_dir=tmp_path / "argdir", download=False)
     msg = str(e.value)
@@ -204,3 +206,30 @@ def test_to_float():
         to_float(x.astype(np.float32))
     with pytest.raises(ValueError, match="shape"):
         to_float(np.zeros((2, 3, 3, 3), np.uint8))
+
+
+def test_data_dir_that_does_not_exist_is_an_error(tmp_path, monkeypatch):
+    make_split(tmp_path / "env", "train", seed=2)
+    monkeypatch.setenv("TACJAX_DATA", str(tmp_path / "env"))  # a copy the loader must not fall back to
+    for load in (load_mnist, load_fashion_mnist):
+        with pytest.raises(FileNotFoundError, match=r"`data_dir` '.*typo' is not an existing folder"):
+            load("train", tmp_path / "typo", download=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileNotFoundError, match="`data_dir`"):
+        load_mnist("train", tmp_path / "file", download=False)
+
+
+def test_find_idx_files_says_which_copy(tmp_path, monkeypatch):
+    from tacjax.data import find_idx_files
+
+    make_split(tmp_path / "arg" / "mnist", "train", seed=1)
+    make_split(tmp_path / "env", "test", seed=2)
+    monkeypatch.setenv("TACJAX_DATA", str(tmp_path / "env"))
+    img, lab, origin = find_idx_files("mnist", "train", tmp_path / "arg")
+    assert origin == "data_dir" and img.parent == tmp_path / "arg" / "mnist" and "labels" in lab.name
+    assert find_idx_files("fashion_mnist", "test", tmp_path / "arg")[2] == "TACJAX_DATA"
+    assert find_idx_files("fashion_mnist", "train") is None
+    with pytest.raises(ValueError, match="`dataset` must be 'mnist' or 'fashion_mnist'; got 'cifar'"):
+        find_idx_files("cifar")
+    with pytest.raises(ValueError, match="`split`"):
+        find_idx_files("mnist", "val")

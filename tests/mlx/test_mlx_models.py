@@ -11,9 +11,11 @@ from flax import nnx  # noqa: E402
 from xbackend import assert_forward, assert_grad, assert_spikes_match  # noqa: E402
 
 import tacjax  # noqa: E402
+import tacjax.mlx as tm  # noqa: E402
 import tacjax.mlx.models as mm  # noqa: E402
 from tacjax import models as jm  # noqa: E402
 from tacjax import nn as jn  # noqa: E402
+from tacjax.common.outputs import NetworkOutput, SpikesAndMembrane  # noqa: E402
 from tacjax.mlx import nn as mn  # noqa: E402
 from tacjax.mlx.convert import jax_to_mlx, mlx_to_jax  # noqa: E402
 
@@ -112,7 +114,7 @@ def test_mlx_layers_standalone_and_errors():
     layer = mn.SpikingConv(2, 3, mode="tac", k=2, key=mx.random.key(0))
     assert layer.weight.shape == (3, 3, 3, 2)
     assert layer(mx.array(_spikes((5, 1, 4, 4, 2), 0))).shape == (3, 1, 2, 2, 3)
-    with pytest.raises(ValueError, match="unknown mode"):
+    with pytest.raises(ValueError, match="`mode`"):
         mn.SpikingConv(2, 3, mode="fast")
     with pytest.raises(ValueError, match="learn_weights needs"):
         mn.SpikingConv(2, 3, learn_weights=True)
@@ -126,6 +128,31 @@ def test_mlx_layers_standalone_and_errors():
     other = mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 3))
     with pytest.raises(ValueError, match="shape"):
         mlx_to_jax(other, small)
-    rates = mm.spike_rates(mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2))(
-        mx.zeros((4, 1, 8, 8, 1)), return_stats=True)[1])
-    assert set(rates) == {"input", "conv1", "conv2", "fc"}
+    out = mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2))(mx.zeros((4, 1, 8, 8, 1)), return_stats=True)
+    assert isinstance(out, NetworkOutput) and out.membrane is None
+    assert set(mm.spike_rates(out.stats)) == {"input", "conv1", "conv2", "fc"}
+
+
+@pytest.mark.parametrize("make,exc,match", [
+    (lambda: mn.SpikingConv(0, 3), ValueError, "`in_features`"),
+    (lambda: mn.SpikingConv(2, 3, mode="tac", k=1.5), TypeError, "`k`"),
+    (lambda: mn.SpikingConv(2, 3, pool=0), ValueError, "`pool`"),
+    (lambda: mn.SpikingConv(2, 3, surrogate="atan"), TypeError, "`surrogate`"),
+    (lambda: mn.SpikingConv(2, 3, learn_beta=True, lif=tm.LIFParams(beta=1.0)), ValueError, "learn_beta"),
+    (lambda: mn.SpikingDense(4, 2, lif=0.9), TypeError, "`lif`"),
+    (lambda: mm.MNISTNet(num_classes=0), ValueError, "`num_classes`"),
+    (lambda: mn.max_pool_spikes(mx.zeros((1, 1, 1, 2)), 2), ValueError, "`x`"),
+])
+def test_mlx_bad_arguments_match_jax(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_mlx_layers_return_named_outputs_and_lif_params():
+    conv = mn.SpikingConv(2, 3, mode="tac", k=2, pool=None, learn_beta=True, key=mx.random.key(1))
+    out = conv(mx.array(_spikes((4, 1, 4, 4, 2), 3)), return_membrane=True)
+    assert isinstance(out, SpikesAndMembrane) and tuple(out.membrane.shape) == (2, 1, 4, 4, 3)
+    np.testing.assert_allclose(np.array(conv.lif_params().beta), np.full(3, 0.9), rtol=1e-6)
+    jconv = jn.SpikingConv(2, 3, mode="tac", k=2, pool=None, learn_beta=True, rngs=nnx.Rngs(1))
+    np.testing.assert_allclose(np.array(jax_to_mlx(jconv).lif_params().beta),
+                               np.asarray(jconv.lif_params().beta), rtol=1e-6)

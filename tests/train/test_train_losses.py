@@ -4,13 +4,19 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tacjax.train import accuracy, count_cross_entropy, make_optimizer, membrane_cross_entropy
+from tacjax.train import (
+    accuracy,
+    correct_predictions,
+    count_cross_entropy,
+    make_optimizer,
+    membrane_cross_entropy,
+)
 
 
-def _ce(logits, labels):
+def _ce(logits, labels, reduce=np.mean):
     z = logits - logits.max(-1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
-    return -logp[np.arange(len(labels)), labels].mean()
+    return reduce(-logp[np.arange(len(labels)), labels])
 
 
 def test_count_and_membrane_cross_entropy_match_numpy():
@@ -24,6 +30,28 @@ def test_count_and_membrane_cross_entropy_match_numpy():
                                _ce(mem.mean(0), y), rtol=1e-5)
     np.testing.assert_allclose(float(accuracy(jnp.asarray(spikes), jnp.asarray(y))),
                                np.mean(spikes.sum(0).argmax(-1) == y))
+
+
+@pytest.mark.parametrize("reduction,reduce", [("mean", np.mean), ("sum", np.sum), ("none", lambda v: v)])
+def test_reductions_and_per_sample_correctness(reduction, reduce):
+    rng = np.random.default_rng(1)
+    mem = rng.normal(size=(3, 5, 4)).astype(np.float32)
+    y = np.array([0, 3, 1, 1, 2], np.int32)
+    got = membrane_cross_entropy(jnp.asarray(mem), jnp.asarray(y), reduction=reduction)
+    np.testing.assert_allclose(np.asarray(got), reduce(_ce(mem.mean(0).astype(np.float64), y, lambda v: v)),
+                               rtol=1e-5)
+    got = count_cross_entropy(jnp.asarray(mem > 0, jnp.float32), jnp.asarray(y), reduction=reduction)
+    np.testing.assert_allclose(np.asarray(got), reduce(_ce((mem > 0).sum(0).astype(np.float64), y,
+                                                           lambda v: v)), rtol=1e-5)
+    np.testing.assert_array_equal(np.asarray(correct_predictions(jnp.asarray(mem), jnp.asarray(y))),
+                                  mem.sum(0).argmax(-1) == y)
+
+
+def test_silent_readout_counts_as_class_zero():
+    """Documented tie rule: a silent readout predicts class 0 (argmax of equal counts)."""
+    silent = jnp.zeros((4, 3, 5))
+    np.testing.assert_array_equal(np.asarray(correct_predictions(silent, jnp.array([0, 1, 4]))),
+                                  [True, False, False])
 
 
 def test_loss_shape_errors():

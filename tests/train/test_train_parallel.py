@@ -1,4 +1,5 @@
-"""Data parallelism: a 2-device CPU mesh gives the same loss and update as one device."""
+"""Data parallelism: a 2-device CPU mesh gives the same loss and update as one device (also for
+time-major input, split on axis 1); batches the mesh cannot split are refused."""
 
 import os
 import subprocess
@@ -9,8 +10,8 @@ SCRIPT = textwrap.dedent("""
     import jax, numpy as np
     from flax import nnx
     from tacjax.models import MNISTNet
-    from tacjax.train import (batch_mesh, evaluate, make_optimizer, make_train_step, rate_encoder, replicate,
-                              shard_batch, split_model)
+    from tacjax.train import (batch_mesh, evaluate, fit, make_optimizer, make_train_step, rate_encoder,
+                              replicate, shard_batch, split_model)
     assert len(jax.devices()) == 2, jax.devices()
     rng = np.random.default_rng(0)
     x = rng.random((8, 8, 8, 1)).astype(np.float32)
@@ -31,12 +32,21 @@ SCRIPT = textwrap.dedent("""
     e1 = evaluate(g, p, r, (x[:6], y[:6]), encoder=rate_encoder(4), batch_size=4)
     e2 = evaluate(g, ps, rs, (x[:6], y[:6]), encoder=rate_encoder(4), batch_size=4, mesh=mesh)
     np.testing.assert_allclose(e1["loss"], e2["loss"], rtol=1e-5)
-    try:
-        shard_batch(mesh, x[:3])
-    except ValueError as e:
-        assert "divisible" in str(e)
-    else:
-        raise AssertionError("odd batch accepted")
+    tm = np.asarray(rate_encoder(4)(key, x))  # time-major [T, N, ...]: batches along axis 1
+    e3 = evaluate(g, p, r, (tm[:, :6], y[:6]), encoder=None, batch_size=4)
+    e4 = evaluate(g, ps, rs, (tm[:, :6], y[:6]), encoder=None, batch_size=4, mesh=mesh)
+    np.testing.assert_allclose(e3["loss"], e4["loss"], rtol=1e-5)
+    assert e3["num_samples"] == e4["num_samples"] == 6
+    for bad in (lambda: shard_batch(mesh, x[:3]),
+                lambda: fit(MNISTNet(num_steps=4, in_size=8, channels=(2, 4), rngs=nnx.Rngs(0)), (x, y),
+                            encoder=rate_encoder(4), epochs=1, batch_size=3, mesh=mesh, progress=False),
+                lambda: evaluate(g, p, r, (x, y), encoder=rate_encoder(4), batch_size=3, mesh=mesh)):
+        try:
+            bad()
+        except ValueError as e:
+            assert "divisible" in str(e), e
+        else:
+            raise AssertionError("a batch the mesh cannot split was accepted")
     print("OK", float(m1["loss"]), float(m2["loss"]))
 """)
 
