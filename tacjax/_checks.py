@@ -14,9 +14,9 @@ import jax
 import numpy as np
 
 from tacjax.common import tac as _tac
+from tacjax.common.arguments import check_callable, check_int  # noqa: F401  (re-exported)
 from tacjax.common.checks import (  # noqa: F401  (re-exported for tacjax.* and tacjax.sparse)
     check_broadcasts_to,
-    check_callable,
     check_floating,
     check_floating_dtype,
     check_min_rank,
@@ -27,7 +27,6 @@ from tacjax.common.checks import (  # noqa: F401  (re-exported for tacjax.* and 
     describe,
     dtype_name,
     one_of,
-    positive_int,
 )
 
 
@@ -64,13 +63,6 @@ def check_static_k(k, num_steps: int, fn: str, name: str = "k") -> int:
         raise TypeError(f"{fn}: `{name}` must be a static Python int here (it sets output shapes); "
                         f"got a traced value.{hint}")
     return _tac.check_k(k, num_steps, fn, name)
-
-
-def check_no_nan(x, name: str, fn: str) -> None:
-    """Raise ValueError if a concrete ``x`` contains NaN (no-op under tracing)."""
-    values = concrete_values(x)
-    if values is not None and bool(np.any(np.isnan(np.asarray(values, np.float64)))):
-        raise ValueError(f"{fn}: argument `{name}` contains NaN (shape {np.shape(values)}).")
 
 
 def check_binary(x, name: str, fn: str) -> None:

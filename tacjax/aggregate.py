@@ -79,7 +79,7 @@ def aggregation_weights(k: int, weights="beta", beta=0.9, dtype=jnp.float32) -> 
     Returns:
         ``[K]`` (or ``[K, *beta.shape]``) weights.
     """
-    k = _checks.positive_int(k, "k", "aggregation_weights")
+    k = _checks.check_int(k, "aggregation_weights", "k")
     _checks.check_floating_dtype(dtype, "dtype", "aggregation_weights")
     return _weights(k, weights, beta, dtype, "aggregation_weights")
 
@@ -174,7 +174,7 @@ def _chunk_sum_jvp(primals, tangents):
 
 def _fold_apply(op: LinearOp, frames, fn: str):
     """Apply ``op`` once to ``[C, B, ...]`` frames folded into a ``[C*B, ...]`` batch."""
-    _checks.check_callable(op, "op", fn, "a callable linear map on a batch [N, ...]")
+    _checks.check_callable(op, fn, "op", expected="a callable linear map on a batch [N, ...]")
     c, b = frames.shape[:2]
     out = op(frames.reshape(c * b, *frames.shape[2:]))
     if not isinstance(out, jax.Array):

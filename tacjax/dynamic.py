@@ -72,7 +72,7 @@ def chunk_mask(num_steps: int, k) -> jax.Array:
     ``num_steps`` is a positive int; a concrete ``k`` outside ``[1, T]`` raises, a traced one
     gives an all-False mask.
     """
-    num_steps = _checks.positive_int(num_steps, "num_steps", "chunk_mask")
+    num_steps = _checks.check_int(num_steps, "chunk_mask", "num_steps")
     k, valid = _check_k(k, num_steps, "chunk_mask")
     _, _, row_len = _chunk_geometry(num_steps, k)
     return (row_len > 0) & valid

@@ -17,7 +17,6 @@ import numpy as np
 
 __all__ = [
     "check_broadcasts_to",
-    "check_callable",
     "check_floating",
     "check_floating_dtype",
     "check_min_rank",
@@ -30,7 +29,6 @@ __all__ = [
     "is_floating_dtype",
     "is_floating_name",
     "one_of",
-    "positive_int",
     "real_values",
     "shape_of",
 ]
@@ -147,12 +145,6 @@ def check_broadcasts_to(p, target: Sequence[int], name: str, fn: str) -> None:
         )
 
 
-def check_callable(f, name: str, fn: str, expected: str) -> None:
-    """Raise TypeError unless ``f`` is callable."""
-    if not callable(f):
-        raise TypeError(f"{fn}: `{name}` must be {expected}; got {describe(f)}.")
-
-
 def one_of(value, allowed: Sequence[str], name: str, fn: str) -> str:
     """Raise ValueError (TypeError for a non-string) unless ``value`` is one of ``allowed``."""
     if not isinstance(value, str):
@@ -160,15 +152,6 @@ def one_of(value, allowed: Sequence[str], name: str, fn: str) -> str:
     if value not in allowed:
         raise ValueError(f"{fn}: unknown {name} {value!r}; expected one of {tuple(allowed)}.")
     return value
-
-
-def positive_int(value, name: str, fn: str) -> int:
-    """``value`` as an int >= 1: TypeError for a non-integer (bool included), ValueError below 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{fn}: `{name}` must be a positive int; got {describe(value)}.")
-    if value < 1:
-        raise ValueError(f"{fn}: `{name}` must be a positive int; got {value!r}.")
-    return int(value)
 
 
 def real_values(value, name: str, fn: str) -> np.ndarray:

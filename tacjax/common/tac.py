@@ -13,7 +13,8 @@ import numbers
 
 import numpy as np
 
-from tacjax.common.checks import check_values, describe, one_of, positive_int
+from tacjax.common.arguments import check_int
+from tacjax.common.checks import check_values, describe, one_of
 
 __all__ = [
     "MODES",
@@ -58,7 +59,7 @@ def chunk_lengths(num_steps: int, k: int) -> tuple[int, ...]:
     Raises:
         TypeError/ValueError: for a non-int or non-positive T, or a K outside ``[1, T]``.
     """
-    num_steps = positive_int(num_steps, "num_steps", "chunk_lengths")
+    num_steps = check_int(num_steps, "chunk_lengths", "num_steps")
     k = check_k(k, num_steps, "chunk_lengths")
     return tuple(min(k, num_steps - c * k) for c in range(math.ceil(num_steps / k)))
 
@@ -73,7 +74,7 @@ def conv_calls(num_steps: int, k: int, mode: str) -> int:
         mode: "baseline" (one call per frame: T), "tac" or "tac_tp" (one per chunk: ``ceil(T/K)``).
     """
     one_of(mode, MODES, "mode", "conv_calls")
-    num_steps = positive_int(num_steps, "num_steps", "conv_calls")
+    num_steps = check_int(num_steps, "conv_calls", "num_steps")
     k = check_k(k, num_steps, "conv_calls")
     return num_steps if mode == "baseline" else math.ceil(num_steps / k)
 
@@ -99,7 +100,7 @@ def weight_logits(k: int, beta: float, fn: str = "init_weight_logits") -> np.nda
 
     ``k`` must be a positive int and ``beta`` a number in ``(0, 1]`` (``log(0)`` is -inf).
     """
-    k = positive_int(k, "k", fn)
+    k = check_int(k, fn, "k")
     check_values(beta, "beta", fn, low=0.0, high=1.0, low_open=True)
     if np.ndim(beta) != 0:
         raise ValueError(f"{fn}: `beta` must be a scalar; got shape {np.shape(beta)}.")

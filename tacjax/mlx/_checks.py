@@ -13,9 +13,9 @@ import mlx.core as mx
 import numpy as np
 
 from tacjax.common import tac as _tac
+from tacjax.common.arguments import check_callable, check_int  # noqa: F401  (re-exported)
 from tacjax.common.checks import (  # noqa: F401  (re-exported for tacjax.mlx.*)
     check_broadcasts_to,
-    check_callable,
     check_floating,
     check_floating_dtype,
     check_min_rank,
@@ -27,7 +27,6 @@ from tacjax.common.checks import (  # noqa: F401  (re-exported for tacjax.mlx.*)
     dtype_name,
     is_floating_dtype,
     one_of,
-    positive_int,
     shape_of,
 )
 
@@ -69,11 +68,6 @@ def concrete_values(x) -> np.ndarray | None:
     return a.astype(np.float64) if a.dtype.kind == "f" else a
 
 
-def is_concrete(x) -> bool:
-    """True unless ``x`` is a placeholder inside ``mx.compile``/``mx.vmap`` (evaluates ``x``)."""
-    return concrete_values(x) is not None
-
-
 def check_param_values(p, name: str, fn: str, **rule) -> None:
     """``check_values`` on ``p`` when it is concrete (no-op inside ``mx.compile``/``mx.vmap``)."""
     values = concrete_values(p)
@@ -91,10 +85,3 @@ def check_static_k(k, num_steps: int, fn: str, name: str = "k") -> int:
             raise TypeError(f"{fn}: `{name}` must be an int; got {describe(k)}.")
         k = k.item()
     return _tac.check_k(k, num_steps, fn, name)
-
-
-def check_no_nan(x: mx.array, name: str, fn: str) -> None:
-    """Raise ValueError if ``x`` contains NaN (evaluates ``x``)."""
-    values = concrete_values(x)
-    if values is not None and bool(np.any(np.isnan(np.asarray(values, np.float64)))):
-        raise ValueError(f"{fn}: argument `{name}` contains NaN (shape {np.shape(values)}).")

@@ -60,7 +60,7 @@ def rate(
     """
     _check_key(key, "rate")
     x = _check_intensity(x, "rate")
-    num_steps = _checks.positive_int(num_steps, "num_steps", "rate")
+    num_steps = _checks.check_int(num_steps, "rate", "num_steps")
     _checks.check_param_values(gain, "gain", "rate", **_POSITIVE)
     _checks.check_floating_dtype(dtype, "dtype", "rate")
     p = mx.clip(gain * x.astype(mx.float32), 0.0, 1.0)
@@ -96,7 +96,7 @@ def latency(
     """
     x = _check_intensity(x, "latency")
     _checks.one_of(method, ("linear", "log"), "method", "latency")
-    num_steps = _checks.positive_int(num_steps, "num_steps", "latency")
+    num_steps = _checks.check_int(num_steps, "latency", "num_steps")
     _checks.check_param_values(tau, "tau", "latency", **_POSITIVE)
     _checks.check_param_values(threshold, "threshold", "latency", low=0.0, high=1.0, high_open=True)
     _checks.check_floating_dtype(dtype, "dtype", "latency")
@@ -158,5 +158,5 @@ def repeat(x: mx.array, num_steps: int) -> mx.array:
         ``[T, *S]``, a broadcast of ``x``.
     """
     x = _checks.asarray(x)
-    num_steps = _checks.positive_int(num_steps, "num_steps", "repeat")
+    num_steps = _checks.check_int(num_steps, "repeat", "num_steps")
     return mx.broadcast_to(x[None], (num_steps, *x.shape))

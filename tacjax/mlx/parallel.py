@@ -91,7 +91,7 @@ def psu_matrices(num_steps: int, tau: float = 2.0, dtype=mx.float32) -> tuple[mx
         tau: membrane time constant, finite and > 1.
         dtype: floating result dtype.
     """
-    num_steps = _checks.positive_int(num_steps, "num_steps", "psu_matrices")
+    num_steps = _checks.check_int(num_steps, "psu_matrices", "num_steps")
     _checks.check_floating_dtype(dtype, "dtype", "psu_matrices")
     _checks.check_param_values(tau, "tau", "psu_matrices", **TAU_RULE)
     lag, on_or_below, below = psu_structure(num_steps)
@@ -148,7 +148,7 @@ def psu(
     """
     x = _check_x(x, "psu")
     _checks.one_of(method, ("matmul", "scan"), "method", "psu")
-    _checks.check_callable(sigma, "sigma", "psu", "an elementwise function (the expected spike)")
+    _checks.check_callable(sigma, "psu", "sigma", expected="an elementwise function (the expected spike)")
     surrogate = _check_neuron(x, tau, threshold, surrogate, "psu")
     if method == "matmul":
         m1, m2 = psu_matrices(x.shape[0], tau, x.dtype)
@@ -179,7 +179,7 @@ def rpsu(x: mx.array, w: mx.array, b: mx.array, *, tau: float = 2.0, threshold: 
          surrogate: SpikeFn | str = _PSU_SPIKE) -> mx.array:
     """Reset PSU: ``S = H(M1 X + M2 sigma((W * L) X + b) - theta)``; ``w`` ``[T, T]``, ``b`` ``[T]``."""
     x, w_causal, bias = _learned_operands(x, w, b, "rpsu")
-    _checks.check_callable(sigma, "sigma", "rpsu", "an elementwise function (the expected spike)")
+    _checks.check_callable(sigma, "rpsu", "sigma", expected="an elementwise function (the expected spike)")
     surrogate = _check_neuron(x, tau, threshold, surrogate, "rpsu")
     m1, m2 = psu_matrices(x.shape[0], tau, x.dtype)
     v = _time_matmul(m1, x) + _time_matmul(m2, sigma(_time_matmul(w_causal, x) + bias))

@@ -146,8 +146,8 @@ def _resolve_surrogate(surrogate, fn: str, name: str = "surrogate") -> SpikeFn:
     if isinstance(surrogate, str):
         check_surrogate_name(surrogate, fn)
         return get_surrogate(surrogate)
-    _checks.check_callable(surrogate, name, fn,
-                           f"a spike function x -> spikes or one of {tuple(SURROGATES)}")
+    _checks.check_callable(surrogate, fn, name,
+                           expected=f"a spike function x -> spikes or one of {tuple(SURROGATES)}")
     return surrogate
 
 

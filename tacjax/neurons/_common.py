@@ -84,4 +84,4 @@ def scan_unroll(num_steps: int, unroll, fn: str) -> int | bool:
         return num_steps if num_steps <= FULL_UNROLL_MAX_STEPS else 1
     if isinstance(unroll, bool):
         return unroll
-    return _checks.positive_int(unroll, "unroll", fn)
+    return _checks.check_int(unroll, fn, "unroll")

@@ -76,4 +76,4 @@ def scan_unroll(num_steps: int, unroll, fn: str) -> int | bool:
     """Validate ``unroll`` as JAX does (None, a bool or a positive int); MLX's loop ignores it."""
     if unroll is None or isinstance(unroll, bool):
         return num_steps if unroll is None else unroll
-    return _checks.positive_int(unroll, "unroll", fn)
+    return _checks.check_int(unroll, fn, "unroll")
