@@ -18,7 +18,7 @@ from jax.experimental import checkify
 from tacjax import _checks
 from tacjax.aggregate import LinearOp, _fold_apply
 from tacjax.common import docs
-from tacjax.common.neurons import UNIT_INTERVAL
+from tacjax.common.checks import UNIT_INTERVAL
 from tacjax.common.tac import SHARES, WEIGHTS
 from tacjax.neurons._common import check_params, check_state_shape, compute_dtype, resolve_surrogate
 from tacjax.neurons.lif import LIFParams, _lif_scan, _validate

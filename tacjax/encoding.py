@@ -13,10 +13,9 @@ import jax
 import jax.numpy as jnp
 
 from tacjax import _checks
+from tacjax.common.checks import POSITIVE
 
 __all__ = ["delta", "latency", "rate", "repeat"]
-
-_POSITIVE = {"low": 0.0, "low_open": True}
 
 
 def _check_intensity(x, fn: str) -> jax.Array:
@@ -58,7 +57,7 @@ def rate(
     _check_key(key, "rate")
     x = _check_intensity(x, "rate")
     num_steps = _checks.check_int(num_steps, "rate", "num_steps")
-    _checks.check_param_values(gain, "gain", "rate", **_POSITIVE)
+    _checks.check_param_values(gain, "gain", "rate", **POSITIVE)
     _checks.check_floating_dtype(dtype, "dtype", "rate")
     p = jnp.clip(gain * x.astype(jnp.float32), 0.0, 1.0)
     return jax.random.bernoulli(key, p, (num_steps, *x.shape)).astype(dtype)
@@ -94,7 +93,7 @@ def latency(
     x = _check_intensity(x, "latency")
     _checks.one_of(method, ("linear", "log"), "method", "latency")
     num_steps = _checks.check_int(num_steps, "latency", "num_steps")
-    _checks.check_param_values(tau, "tau", "latency", **_POSITIVE)
+    _checks.check_param_values(tau, "tau", "latency", **POSITIVE)
     _checks.check_param_values(threshold, "threshold", "latency", low=0.0, high=1.0, high_open=True)
     _checks.check_floating_dtype(dtype, "dtype", "latency")
     xf = jnp.clip(x.astype(jnp.float32), 0.0, 1.0)  # only traced values can still lie outside
@@ -135,7 +134,7 @@ def delta(
     _checks.check_floating(x, "x", "delta")
     _checks.check_min_rank(x, 1, "x", "delta", "[T, ...]")
     _checks.check_param_values(x, "x", "delta")
-    _checks.check_param_values(threshold, "threshold", "delta", **_POSITIVE)
+    _checks.check_param_values(threshold, "threshold", "delta", **POSITIVE)
     prev = jnp.concatenate([x[:1] if padding else jnp.zeros_like(x[:1]), x[:-1]], axis=0)
     d = x - prev
     on = (d >= threshold).astype(x.dtype)

@@ -56,19 +56,6 @@ def _check_x(x, fn, name="x"):
     return x
 
 
-def _check_square(w, num_steps, name, fn):
-    if jnp.shape(w) != (num_steps, num_steps):
-        raise ValueError(f"{fn}: `{name}` must have shape (T, T) = ({num_steps}, {num_steps}); "
-                         f"got {jnp.shape(w)}.")
-    _checks.check_floating(w, name, fn)
-
-
-def _check_vec(b, num_steps, name, fn):
-    if jnp.shape(b) != (num_steps,):
-        raise ValueError(f"{fn}: `{name}` must have shape (T,) = ({num_steps},); got {jnp.shape(b)}.")
-    _checks.check_floating(b, name, fn)
-
-
 def _check_neuron(x, tau, threshold, surrogate, fn):
     """Checks of the PSU family's scalars; returns the spike function."""
     _checks.check_param_values(tau, "tau", fn, **TAU_RULE)
@@ -81,8 +68,8 @@ def _learned_operands(x, w, b, fn):
     """Validate ``x``/``w``/``b`` of IPSU/RPSU; return ``(x, causal-masked W, b as [T, 1, ...])``."""
     x = _check_x(x, fn)
     num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", fn)
-    _check_vec(b, num_steps, "b", fn)
+    _checks.check_operand(w, (num_steps, num_steps), "w", fn, "(T, T)")
+    _checks.check_operand(b, (num_steps,), "b", fn, "(T,)")
     causal = jnp.tril(jnp.ones((num_steps, num_steps), x.dtype))
     bias = jnp.asarray(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     return x, w * causal, bias
@@ -201,8 +188,8 @@ def psn(x: jax.Array, w: jax.Array, b: jax.Array, *, surrogate: SpikeFn | str = 
     """
     x = _check_x(x, "psn")
     num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", "psn")
-    _check_vec(b, num_steps, "b", "psn")
+    _checks.check_operand(w, (num_steps, num_steps), "w", "psn", "(T, T)")
+    _checks.check_operand(b, (num_steps,), "b", "psn", "(T,)")
     surrogate = _resolve_surrogate(surrogate, "psn")
     bias = jnp.asarray(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     return surrogate(_time_matmul(w, x) - bias)
@@ -214,7 +201,7 @@ def masked_psn(x: jax.Array, w: jax.Array, b: jax.Array, order: int, *,
     x = _check_x(x, "masked_psn")
     num_steps = x.shape[0]
     order = _checks.check_static_k(order, num_steps, "masked_psn", "order")
-    _check_square(w, num_steps, "w", "masked_psn")
+    _checks.check_operand(w, (num_steps, num_steps), "w", "masked_psn", "(T, T)")
     return psn(x, w * jnp.asarray(window_mask(num_steps, order), x.dtype), b, surrogate=surrogate)
 
 

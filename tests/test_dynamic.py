@@ -1,9 +1,11 @@
 """Shape-stable TAC with a traced K: agrees with the static path, vmaps over K."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from absl.testing import parameterized
 from jax.experimental import checkify
 
 import tacjax as tj
@@ -76,6 +78,34 @@ def test_leak_potential_matches_static(setup):
         _, h = fn(x[:7], op, 3, p, return_membrane=True)
         _, h_ref = ref(x[:7], op, 3, p, return_membrane=True)
         np.testing.assert_allclose(h[: h_ref.shape[0]], h_ref, rtol=1e-5, atol=1e-5)
+
+
+class TestDynamicVariants(chex.TestCase):
+    """Eager (K concrete) and jitted (K traced) calls agree with the static path."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters((1, "repeat"), (3, "mean"), (4, "repeat"))
+    def test_matches_static(self, k, share):
+        x = jax.random.bernoulli(jax.random.key(0), 0.4, (7, 3, 5)).astype(jnp.float32)
+        w = jax.random.normal(jax.random.key(1), (5, 4)) * 0.7
+        p = tj.LIFParams(beta=0.8, threshold=0.9, reset="zero", v_leak=0.2, v_reset=-0.1)
+
+        @self.variant
+        def run(x, w, k):
+            agg = tj.aggregate_dynamic(x, k, "mean")
+            _, h = tj.tac_dynamic(x, lambda z: z @ w, k, p, return_membrane=True)
+            s_tp, v_tp = tj.tac_tp_dynamic(x, lambda z: z @ w, k, p, share=share)
+            return agg, h, s_tp, v_tp
+
+        agg, h, s_tp, v_tp = run(x, w, jnp.int32(k))
+        n = -(-7 // k)
+        chex.assert_trees_all_close(agg[:n], tj.aggregate(x, k, "mean"), rtol=1e-6, atol=1e-6)
+        chex.assert_trees_all_close(h[:n], tj.tac(x, lambda z: z @ w, k, p, return_membrane=True)[1],
+                                    rtol=1e-5, atol=1e-5)
+        s_ref, v_ref = tj.tac_tp(x, lambda z: z @ w, k, p, share=share)
+        chex.assert_trees_all_equal(s_tp, s_ref)
+        chex.assert_trees_all_close(v_tp, v_ref, rtol=1e-5, atol=1e-5)
+        assert float(s_ref.mean()) > 0.05
 
 
 def test_traced_k_outside_range_poisons_every_output(setup):

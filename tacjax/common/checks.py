@@ -16,11 +16,15 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "POSITIVE",
+    "UNIT_INTERVAL",
     "check_broadcasts_to",
     "check_floating",
     "check_floating_dtype",
     "check_min_rank",
+    "check_op_output",
     "check_rank",
+    "check_operand",
     "check_same_shape",
     "check_state_shape",
     "check_values",
@@ -32,6 +36,12 @@ __all__ = [
     "real_values",
     "shape_of",
 ]
+
+
+UNIT_INTERVAL = {"low": 0.0, "high": 1.0}
+"""``check_values`` keywords of a value in [0, 1] (a leak factor, a probability)."""
+POSITIVE = {"low": 0.0, "low_open": True}
+"""``check_values`` keywords of a value > 0 (a gain, a time constant, a slope)."""
 
 
 def shape_of(x) -> tuple[int, ...]:
@@ -116,6 +126,23 @@ def check_same_shape(a, b, names: tuple[str, str], fn: str) -> None:
     if shape_of(a) != shape_of(b):
         raise ValueError(f"{fn}: `{names[0]}` and `{names[1]}` must have the same shape; got "
                          f"{names[0]} {shape_of(a)} and {names[1]} {shape_of(b)}.")
+
+
+def check_operand(x, shape: tuple[int, ...], name: str, fn: str, symbolic: str) -> None:
+    """Raise unless ``x`` is floating with exactly ``shape`` (``symbolic`` spells it, e.g. "(T, T)")."""
+    if shape_of(x) != tuple(shape):
+        raise ValueError(f"{fn}: `{name}` must have shape {symbolic} = {tuple(shape)}; got {shape_of(x)}.")
+    check_floating(x, name, fn)
+
+
+def check_op_output(out, batch: int, fn: str, array_type: type, kind: str) -> None:
+    """``op``'s result is one floating ``array_type`` (``kind`` names it) whose first axis is ``batch``."""
+    if not isinstance(out, array_type):
+        raise TypeError(f"{fn}: `op` must return one {kind} [N, ...out]; it returned {describe(out)}.")
+    if len(shape_of(out)) < 1 or shape_of(out)[0] != batch:
+        raise ValueError(f"{fn}: `op` must keep the batch axis: given a batch of {batch} "
+                         f"(chunks x batch) it returned shape {shape_of(out)}.")
+    check_floating(out, "op(x)", fn)
 
 
 def check_state_shape(state, shape: Sequence[int], name: str, fn: str) -> None:

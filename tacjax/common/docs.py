@@ -79,8 +79,9 @@ ValueError, as the static path does. A traced ``k`` cannot raise: where it lies 
 ``[1, T]`` every floating output (aggregate, spikes, membrane, final state) is NaN, so a bad
 value cannot pass for a result, and ``chunk_mask`` is all False. ``checked=True`` adds an explicit
 check of a traced ``k`` with ``jax.experimental.checkify``: the caller then wraps the function in
-``checkify.checkify`` and calls ``err.throw()``; it costs one scalar comparison and the error
-value that checkify threads through the computation.
+``checkify.checkify`` and calls ``err.throw()`` (unwrapped, ``jax.jit`` refuses to trace the
+check); it costs one scalar comparison and the error value that checkify threads through the
+computation.
 """
 
 PSU = """

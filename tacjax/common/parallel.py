@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["TAU_RULE", "psu_structure", "sliding_taps", "window_mask"]
 
-TAU_RULE = {"low": 1.0, "low_open": True}
+TAU_RULE = {"low": 1.0, "low_open": True}  # check_values keywords
 """``tau`` must be finite and > 1, so that the leak ``1 - 1/tau`` lies in (0, 1)."""
 
 

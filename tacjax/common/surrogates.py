@@ -6,7 +6,7 @@ formulas cannot drift apart.
 
 from __future__ import annotations
 
-from tacjax.common.checks import one_of
+from tacjax.common.checks import POSITIVE, one_of
 
 __all__ = ["SLOPE_RULE", "SURROGATE_TABLE", "check_surrogate_name"]
 
@@ -19,7 +19,7 @@ SURROGATE_TABLE: dict[str, tuple[float, str]] = {
 }
 """name -> (default slope, gradient ``g(x, slope)``), in the order of ``SURROGATES``."""
 
-SLOPE_RULE = {"low": 0.0, "low_open": True}
+SLOPE_RULE = POSITIVE
 """A slope must be finite and > 0 (a negative slope would flip the gradient's sign)."""
 
 

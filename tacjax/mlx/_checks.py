@@ -19,6 +19,8 @@ from tacjax.common.checks import (  # noqa: F401  (re-exported for tacjax.mlx.*)
     check_floating,
     check_floating_dtype,
     check_min_rank,
+    check_op_output,
+    check_operand,
     check_rank,
     check_same_shape,
     check_state_shape,

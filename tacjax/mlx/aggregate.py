@@ -15,7 +15,7 @@ from collections.abc import Callable
 import mlx.core as mx
 
 from tacjax.common import docs
-from tacjax.common.neurons import UNIT_INTERVAL
+from tacjax.common.checks import UNIT_INTERVAL
 from tacjax.common.tac import (
     MODES,
     SHARES,
@@ -158,13 +158,7 @@ def _fold_apply(op: LinearOp, frames, fn: str):
     _checks.check_callable(op, fn, "op", expected="a callable linear map on a batch [N, ...]")
     c, b = frames.shape[:2]
     out = op(frames.reshape(c * b, *frames.shape[2:]))
-    if not isinstance(out, mx.array):
-        raise TypeError(f"{fn}: `op` must return one mx.array [N, ...out]; it returned "
-                        f"{_checks.describe(out)}.")
-    if out.ndim < 1 or out.shape[0] != c * b:
-        raise ValueError(f"{fn}: `op` must keep the batch axis: given a batch of {c * b} "
-                         f"(chunks x batch) it returned shape {tuple(out.shape)}.")
-    _checks.check_floating(out, "op(x)", fn)
+    _checks.check_op_output(out, c * b, fn, mx.array, "mx.array")
     return out.reshape(c, b, *out.shape[1:])
 
 

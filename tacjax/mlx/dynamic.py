@@ -15,7 +15,7 @@ from __future__ import annotations
 import mlx.core as mx
 
 from tacjax.common import docs
-from tacjax.common.neurons import UNIT_INTERVAL
+from tacjax.common.checks import UNIT_INTERVAL
 from tacjax.common.tac import SHARES, WEIGHTS
 from tacjax.mlx import _checks
 from tacjax.mlx.aggregate import LinearOp, _fold_apply

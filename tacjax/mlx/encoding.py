@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import mlx.core as mx
 
+from tacjax.common.checks import POSITIVE
 from tacjax.mlx import _checks
 
 __all__ = ["delta", "latency", "rate", "repeat"]
-
-_POSITIVE = {"low": 0.0, "low_open": True}
 
 
 def _check_intensity(x, fn: str) -> mx.array:
@@ -61,7 +60,7 @@ def rate(
     _check_key(key, "rate")
     x = _check_intensity(x, "rate")
     num_steps = _checks.check_int(num_steps, "rate", "num_steps")
-    _checks.check_param_values(gain, "gain", "rate", **_POSITIVE)
+    _checks.check_param_values(gain, "gain", "rate", **POSITIVE)
     _checks.check_floating_dtype(dtype, "dtype", "rate")
     p = mx.clip(gain * x.astype(mx.float32), 0.0, 1.0)
     return mx.random.bernoulli(p, (num_steps, *x.shape), key=key).astype(dtype)
@@ -97,7 +96,7 @@ def latency(
     x = _check_intensity(x, "latency")
     _checks.one_of(method, ("linear", "log"), "method", "latency")
     num_steps = _checks.check_int(num_steps, "latency", "num_steps")
-    _checks.check_param_values(tau, "tau", "latency", **_POSITIVE)
+    _checks.check_param_values(tau, "tau", "latency", **POSITIVE)
     _checks.check_param_values(threshold, "threshold", "latency", low=0.0, high=1.0, high_open=True)
     _checks.check_floating_dtype(dtype, "dtype", "latency")
     xf = mx.clip(x.astype(mx.float32), 0.0, 1.0)  # only placeholder values can still lie outside
@@ -138,7 +137,7 @@ def delta(
     _checks.check_floating(x, "x", "delta")
     _checks.check_min_rank(x, 1, "x", "delta", "[T, ...]")
     _checks.check_param_values(x, "x", "delta")
-    _checks.check_param_values(threshold, "threshold", "delta", **_POSITIVE)
+    _checks.check_param_values(threshold, "threshold", "delta", **POSITIVE)
     prev = mx.concatenate([x[:1] if padding else mx.zeros_like(x[:1]), x[:-1]], axis=0)
     d = x - prev
     on = (d >= threshold).astype(x.dtype)

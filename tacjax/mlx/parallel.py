@@ -51,19 +51,6 @@ def _check_x(x, fn, name="x"):
     return x
 
 
-def _check_square(w, num_steps, name, fn):
-    if _checks.shape_of(w) != (num_steps, num_steps):
-        raise ValueError(f"{fn}: `{name}` must have shape (T, T) = ({num_steps}, {num_steps}); "
-                         f"got {_checks.shape_of(w)}.")
-    _checks.check_floating(w, name, fn)
-
-
-def _check_vec(b, num_steps, name, fn):
-    if _checks.shape_of(b) != (num_steps,):
-        raise ValueError(f"{fn}: `{name}` must have shape (T,) = ({num_steps},); got {_checks.shape_of(b)}.")
-    _checks.check_floating(b, name, fn)
-
-
 def _check_neuron(x, tau, threshold, surrogate, fn):
     """Checks of the PSU family's scalars; returns the spike function."""
     _checks.check_param_values(tau, "tau", fn, **TAU_RULE)
@@ -76,8 +63,8 @@ def _learned_operands(x, w, b, fn):
     """Validate ``x``/``w``/``b`` of IPSU/RPSU; return ``(x, causal-masked W, b as [T, 1, ...])``."""
     x = _check_x(x, fn)
     num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", fn)
-    _check_vec(b, num_steps, "b", fn)
+    _checks.check_operand(w, (num_steps, num_steps), "w", fn, "(T, T)")
+    _checks.check_operand(b, (num_steps,), "b", fn, "(T,)")
     causal = mx.tril(mx.ones((num_steps, num_steps), x.dtype))
     bias = _checks.param(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     return x, _checks.asarray(w) * causal, bias
@@ -195,8 +182,8 @@ def psn(x: mx.array, w: mx.array, b: mx.array, *, surrogate: SpikeFn | str = ata
     """
     x = _check_x(x, "psn")
     num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", "psn")
-    _check_vec(b, num_steps, "b", "psn")
+    _checks.check_operand(w, (num_steps, num_steps), "w", "psn", "(T, T)")
+    _checks.check_operand(b, (num_steps,), "b", "psn", "(T,)")
     surrogate = _resolve_surrogate(surrogate, "psn")
     bias = _checks.param(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     return surrogate(_time_matmul(_checks.asarray(w), x) - bias)
@@ -208,7 +195,7 @@ def masked_psn(x: mx.array, w: mx.array, b: mx.array, order: int, *,
     x = _check_x(x, "masked_psn")
     num_steps = x.shape[0]
     order = _checks.check_static_k(order, num_steps, "masked_psn", "order")
-    _check_square(w, num_steps, "w", "masked_psn")
+    _checks.check_operand(w, (num_steps, num_steps), "w", "masked_psn", "(T, T)")
     return psn(x, _checks.asarray(w) * _checks.param(window_mask(num_steps, order), x.dtype), b,
                surrogate=surrogate)
 

@@ -11,25 +11,17 @@ from __future__ import annotations
 import mlx.core as mx
 import numpy as np
 
+from tacjax.common import neurons as _neurons
 from tacjax.common.checks import check_state_shape  # noqa: F401  (re-exported for the neuron files)
+from tacjax.common.neurons import apply_reset, fire, leaky_integrate  # noqa: F401  (re-exported)
 from tacjax.mlx import _checks
-from tacjax.mlx.surrogate import SpikeFn
 from tacjax.mlx.surrogate import _resolve_surrogate as resolve_surrogate  # noqa: F401  (re-exported)
 
 
 def check_params(params, cls: type, rules: dict[str, dict], state_shape, fn: str) -> None:
-    """``params`` is a ``cls`` whose array fields broadcast to ``state_shape`` and obey ``rules``.
-
-    ``rules`` maps each field name to its value interval (``tacjax.common.neurons``); the values
-    are checked when they are concrete (outside ``mx.compile``/``mx.vmap``).
-    """
-    if not isinstance(params, cls):
-        raise TypeError(f"{fn}: `params` must be a {cls.__module__}.{cls.__qualname__}; got "
-                        f"{type(params).__module__}.{type(params).__qualname__}.")
-    for name, rule in rules.items():
-        leaf = getattr(params, name)
-        _checks.check_broadcasts_to(leaf, state_shape, f"params.{name}", fn)
-        _checks.check_param_values(leaf, f"params.{name}", fn, **rule)
+    """``params`` is a ``cls`` whose array leaves broadcast to ``state_shape`` and obey ``rules``
+    (``tacjax.common.neurons``); values are checked when concrete (``tacjax.common.docs``)."""
+    _neurons.check_params(params, cls, rules, state_shape, fn, _checks.check_param_values)
 
 
 def compute_dtype(dtype) -> mx.Dtype:
@@ -47,29 +39,10 @@ def leaf(p, dtype) -> mx.array | None:
     return None if host_zero(p) else _checks.param(p, dtype)
 
 
-def leaky_integrate(v, x, beta, v_leak=None):
-    """``beta * v + x``, plus ``(1 - beta) * v_leak`` when a leak potential is given."""
-    h = beta * v + x
-    return h if v_leak is None else h + (1 - beta) * v_leak
-
-
-def fire(h, threshold, surrogate: SpikeFn):
-    """Spikes ``H(h - threshold)`` (exact forward; the surrogate shapes the gradient)."""
-    return surrogate(h - threshold)
-
-
 def reset_membrane(h, s, threshold, reset: str, detach: bool, v_reset=None):
-    """The membrane after the reset of the neurons that spiked (``s``).
-
-    "subtract": ``h - threshold * s``; "zero": ``h * (1 - s) + v_reset * s`` (``v_reset`` None
-    means 0); "none": ``h``. With ``detach`` the reset term carries no gradient.
-    """
-    r = mx.stop_gradient(s) if detach else s
-    if reset == "subtract":
-        return h - threshold * r
-    if reset == "zero":
-        return h * (1 - r) if v_reset is None else h * (1 - r) + v_reset * r
-    return h
+    """The membrane after the reset of the neurons that spiked (``s``): ``apply_reset`` of
+    ``tacjax.common.neurons``, with the reset term carrying no gradient when ``detach``."""
+    return apply_reset(h, mx.stop_gradient(s) if detach else s, threshold, reset, v_reset)
 
 
 def scan_unroll(num_steps: int, unroll, fn: str) -> int | bool:
