@@ -1,8 +1,16 @@
 """tacjax: fast spiking neural networks in JAX.
 
-Conventions: time-major arrays ``[T, B, ...]``, images NHWC, float32 by default (bfloat16
-works), every public function pure and jit/vmap/grad compatible, parameters as small
-immutable pytrees.
+Conventions: time-major arrays ``[T, B, ...]``, images NHWC, float32 by default (bfloat16 and
+float16 input are integrated in float32), parameters as small immutable pytrees.
+
+The functional core (neurons, surrogates, encoders, TAC and its traced-K forms, the parallel
+neurons) is pure and jit/vmap/grad compatible, with two documented limits: static arguments
+(``k`` of the static TAC functions, ``order``, ``num_steps``, names) set shapes and must be
+Python values, and value checks run only on concrete values (``tacjax.common.docs.VALUE_CHECKS``).
+Not jit/vmap/grad functions: the data loaders and caches (``tacjax.data``, host-side NumPy and
+file I/O), the host-side NumPy planners and counters (``tacjax.sparse.product_plan``,
+``bit_density``, ``product_density``; the cost models in ``tacjax.cost``), the training loop,
+metrics and checkpoints (``tacjax.train``: I/O around jitted steps) and ``tacjax.runtime``.
 """
 
 from tacjax import parallel  # noqa: F401  (PSU, IPSU, RPSU, PSN: tj.parallel.psu, ...)

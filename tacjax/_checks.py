@@ -1,17 +1,35 @@
-"""Input validation shared by the public functions (private).
+"""JAX adapter of the shared argument checks (private).
 
-All checks run at trace time on static information (shapes, dtypes, Python values), so
-they cost nothing inside ``jit``. Value checks (NaN, binary spikes) only run when the
-array is concrete, i.e. outside ``jit``; under tracing they are skipped silently.
+The checks and their messages live in ``tacjax.common.checks`` (backend-free, re-exported here);
+this module adds what needs JAX: telling concrete arrays from tracers, fetching concrete values
+for the value checks, and the static-K check's pointer to the traced-K forms. Static checks
+(shapes, dtypes, Python values) run at trace time and cost nothing inside ``jit``; value checks
+run only when the values are concrete (outside ``jit``/``vmap``/``grad``) and are skipped for
+tracers (see ``tacjax.common.docs.VALUE_CHECKS``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import jax
-import jax.numpy as jnp
 import numpy as np
+
+from tacjax.common import tac as _tac
+from tacjax.common.arguments import check_callable, check_int  # noqa: F401  (re-exported)
+from tacjax.common.checks import (  # noqa: F401  (re-exported for tacjax.* and tacjax.sparse)
+    check_broadcasts_to,
+    check_floating,
+    check_floating_dtype,
+    check_min_rank,
+    check_op_output,
+    check_operand,
+    check_rank,
+    check_same_shape,
+    check_state_shape,
+    check_values,
+    describe,
+    dtype_name,
+    one_of,
+)
 
 
 def is_concrete(x) -> bool:
@@ -19,75 +37,34 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def check_floating(x, name: str, fn: str) -> None:
-    """Raise TypeError unless ``x`` has a floating dtype."""
-    dtype = jnp.result_type(x)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(
-            f"{fn}: argument `{name}` must have a floating dtype (float32, bfloat16, ...); "
-            f"got dtype {dtype} with shape {jnp.shape(x)}. Cast it first, e.g. x.astype(jnp.float32)."
-        )
+def concrete_values(x) -> np.ndarray | None:
+    """Host values of a concrete JAX array (float64 for floating ones); None for a tracer.
 
-
-def check_min_rank(x, rank: int, name: str, fn: str, expected: str) -> None:
-    """Raise ValueError unless ``x.ndim >= rank``."""
-    if jnp.ndim(x) < rank:
-        raise ValueError(
-            f"{fn}: argument `{name}` must have at least {rank} dimensions, shape {expected}; "
-            f"got shape {jnp.shape(x)}."
-        )
-
-
-def check_rank(x, rank: int, name: str, fn: str, expected: str) -> None:
-    """Raise ValueError unless ``x.ndim == rank``."""
-    if jnp.ndim(x) != rank:
-        raise ValueError(
-            f"{fn}: argument `{name}` must have exactly {rank} dimensions, shape {expected}; "
-            f"got shape {jnp.shape(x)}."
-        )
-
-
-def check_broadcasts_to(p, target: Sequence[int], name: str, fn: str) -> None:
-    """Raise ValueError unless ``p`` broadcasts to ``target`` without changing ``target``.
-
-    This is what forbids silent broadcasting: a per-channel parameter of shape ``(C,)`` may
-    broadcast against a frame ``[B, H, W, C]``, but never enlarge it.
+    Anything that is not a JAX array (a Python number, a NumPy array, a string) is returned as
+    is, so that ``check_values`` reports a wrong type itself.
     """
-    shape = tuple(jnp.shape(p))
-    target = tuple(target)
-    try:
-        out = np.broadcast_shapes(shape, target)
-    except ValueError:
-        out = None
-    if out != target:
-        raise ValueError(
-            f"{fn}: `{name}` of shape {shape} does not broadcast to the per-step state shape "
-            f"{target}; expected a scalar or a shape that broadcasts to {target} "
-            f"(e.g. ({target[-1] if target else 1},) for a per-channel value)."
-        )
+    if not is_concrete(x):
+        return None
+    if isinstance(x, jax.Array):
+        a = np.asarray(x)
+        return a.astype(np.float64) if a.dtype.kind not in "iub" else a
+    return x
+
+
+def check_param_values(p, name: str, fn: str, **rule) -> None:
+    """``check_values`` on ``p`` when it is concrete (no-op for a tracer)."""
+    values = concrete_values(p)
+    if values is not None:
+        check_values(values, name, fn, **rule)
 
 
 def check_static_k(k, num_steps: int, fn: str, name: str = "k") -> int:
     """Validate a static chunk length ``k`` (1 <= k <= T) and return it as ``int``."""
-    if isinstance(k, jax.core.Tracer):
-        raise TypeError(
-            f"{fn}: `{name}` must be a static Python int here (it sets output shapes); got a traced "
-            f"value. To vmap or jit over K use the shape-stable `{fn}_dynamic` instead."
-        )
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise TypeError(f"{fn}: `{name}` must be an int; got {type(k).__name__} {k!r}.")
-    k = int(k)
-    if k < 1 or k > num_steps:
-        raise ValueError(
-            f"{fn}: `{name}` must satisfy 1 <= {name} <= T = {num_steps}; got {name}={k}."
-        )
-    return k
-
-
-def check_no_nan(x, name: str, fn: str) -> None:
-    """Raise ValueError if a concrete ``x`` contains NaN (no-op under tracing)."""
-    if is_concrete(x) and bool(jnp.any(jnp.isnan(x))):
-        raise ValueError(f"{fn}: argument `{name}` contains NaN (shape {jnp.shape(x)}).")
+    if not is_concrete(k):
+        hint = f" To vmap or jit over K use the shape-stable `{fn}_dynamic` instead." if name == "k" else ""
+        raise TypeError(f"{fn}: `{name}` must be a static Python int here (it sets output shapes); "
+                        f"got a traced value.{hint}")
+    return _tac.check_k(k, num_steps, fn, name)
 
 
 def check_binary(x, name: str, fn: str) -> None:
@@ -104,10 +81,3 @@ def check_binary(x, name: str, fn: str) -> None:
             f"values, e.g. {bad.flat[0]!r} (shape {a.shape}). TAC's aggregated frames are not "
             f"binary: use a dense strategy for them."
         )
-
-
-def one_of(value: str, allowed: Sequence[str], name: str, fn: str) -> str:
-    """Raise ValueError unless ``value`` is one of ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"{fn}: unknown {name} {value!r}; expected one of {tuple(allowed)}.")
-    return value

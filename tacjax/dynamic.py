@@ -7,61 +7,88 @@ length T and express chunking with masks, so K can be traced (e.g.
 runs on all T rows (rows past the last chunk are zero), so nothing is saved. Use them for
 sweeps and analysis, the static forms for speed. Results agree with the static path to
 float tolerance (tested).
-
-Row layout: chunk ``c`` covers frames ``[c*K, min((c+1)*K, T))``; aggregated outputs put
-chunk ``c`` at row ``c`` and zeros in rows ``c >= ceil(T/K)`` (``chunk_mask``). Explicit
-weight arrays are not supported here (their length would depend on K).
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.experimental import checkify
 
 from tacjax import _checks
-from tacjax.aggregate import WEIGHTS, LinearOp, _fold_apply
-from tacjax.neurons import LIFParams, _check_v0, _lif_scan, _validate
+from tacjax.aggregate import LinearOp, _fold_apply
+from tacjax.common import docs
+from tacjax.common.checks import UNIT_INTERVAL
+from tacjax.common.tac import SHARES, WEIGHTS
+from tacjax.neurons._common import check_params, check_state_shape, compute_dtype, resolve_surrogate
+from tacjax.neurons.lif import LIFParams, _lif_scan, _validate
 from tacjax.surrogate import SpikeFn, fast_sigmoid
+
+__doc__ += docs.DYNAMIC
 
 __all__ = ["aggregate_dynamic", "chunk_mask", "tac_dynamic", "tac_tp_dynamic"]
 
 
-def _chunk_geometry(num_steps: int, k):
-    """Per-frame chunk index, distance to chunk end, and per-row chunk lengths (traced k)."""
+def _check_k(k, num_steps: int, fn: str, checked: bool = False):
+    """``k`` as a 0-d int32 array and whether it lies in ``[1, T]`` (a traced bool).
+
+    A concrete ``k`` outside ``[1, T]`` raises ValueError; a traced one is checked with
+    ``checkify.check`` when ``checked``, else reported through the returned flag.
+    """
+    if not _checks.dtype_name(k).startswith(("int", "uint")):
+        raise TypeError(f"{fn}: `k` must be a scalar integer (traced is fine); got "
+                        f"{_checks.describe(k)}. vmap over a 1-D array of K values.")
+    if jnp.ndim(k) != 0:
+        raise TypeError(f"{fn}: `k` must be a scalar integer (traced is fine); got shape "
+                        f"{jnp.shape(k)}. vmap over a 1-D array of K values.")
+    if _checks.is_concrete(k) and not 1 <= int(k) <= num_steps:
+        raise ValueError(f"{fn}: `k` must satisfy 1 <= k <= T = {num_steps}; got k={int(k)}.")
     k = jnp.asarray(k, jnp.int32)
+    valid = (k >= 1) & (k <= num_steps)
+    if checked and not _checks.is_concrete(k):
+        checkify.check(valid, f"{fn}: `k` must satisfy 1 <= k <= T = {num_steps}; got k={{k}}.", k=k)
+    return k, valid
+
+
+def _poison(valid, *arrays):
+    """Each array where ``valid``, NaN elsewhere (a traced K outside ``[1, T]`` gives no result)."""
+    return tuple(jnp.where(valid, a, jnp.asarray(jnp.nan, a.dtype)) for a in arrays)
+
+
+def _chunk_geometry(num_steps: int, k):
+    """Per-frame chunk index, distance to chunk end, and per-row chunk lengths (traced k >= 1)."""
+    k = jnp.maximum(k, 1)  # an invalid k is reported by _check_k; keep the arithmetic defined
     t = jnp.arange(num_steps, dtype=jnp.int32)
     chunk = t // k
     end = jnp.minimum((chunk + 1) * k, num_steps) - 1
     dist = end - t
-    rows = jnp.arange(num_steps, dtype=jnp.int32)
-    row_len = jnp.clip(jnp.minimum((rows + 1) * k, num_steps) - rows * k, 0, None)
+    row_len = jnp.clip(jnp.minimum((t + 1) * k, num_steps) - t * k, 0, None)
     return chunk, dist, row_len
 
 
 def chunk_mask(num_steps: int, k) -> jax.Array:
-    """Boolean ``[T]``: True for the rows ``c < ceil(T/K)`` that hold a chunk (k may be traced)."""
+    """Boolean ``[T]``: True for the rows ``c < ceil(T/K)`` that hold a chunk (k may be traced).
+
+    ``num_steps`` is a positive int; a concrete ``k`` outside ``[1, T]`` raises, a traced one
+    gives an all-False mask.
+    """
+    num_steps = _checks.check_int(num_steps, "chunk_mask", "num_steps")
+    k, valid = _check_k(k, num_steps, "chunk_mask")
     _, _, row_len = _chunk_geometry(num_steps, k)
-    return row_len > 0
+    return (row_len > 0) & valid
 
 
-def _check_k_dynamic(k, fn: str):
-    k = jnp.asarray(k)
-    if k.ndim != 0 or not jnp.issubdtype(k.dtype, jnp.integer):
-        raise TypeError(f"{fn}: `k` must be a scalar integer (traced is fine); got dtype "
-                        f"{k.dtype} with shape {k.shape}. vmap over a 1-D array of K values.")
-    if _checks.is_concrete(k) and int(k) < 1:
-        raise ValueError(f"{fn}: `k` must be >= 1; got k={int(k)}.")
-    return k
-
-
-def aggregate_dynamic(x: jax.Array, k, weights: str = "beta", beta=0.9) -> jax.Array:
+def aggregate_dynamic(x: jax.Array, k, weights: str = "beta", beta=0.9, *,
+                      checked: bool = False) -> jax.Array:
     """Shape-stable ``aggregate``: returns ``[T, ...]`` with chunk ``c`` in row ``c``.
 
     Args:
         x: frames ``[T, ...]`` (floating).
-        k: chunk length, a scalar int (may be traced). ``k > T`` behaves as ``k = T``.
+        k: chunk length, a scalar int in ``[1, T]`` (may be traced; see the module doc for a
+            traced K outside that range).
         weights: "beta", "sum" or "mean".
-        beta: decay for "beta", a scalar (may be traced).
+        beta: decay for "beta" in [0, 1], a scalar (may be traced).
+        checked: check a traced ``k`` with ``checkify`` (see the module doc).
 
     Returns:
         ``[T, ...]``: rows ``c < ceil(T/K)`` equal ``aggregate(x, K, weights, beta)``, the rest 0.
@@ -69,39 +96,49 @@ def aggregate_dynamic(x: jax.Array, k, weights: str = "beta", beta=0.9) -> jax.A
     x = jnp.asarray(x)
     _checks.check_min_rank(x, 1, "x", "aggregate_dynamic", "[T, ...]")
     _checks.check_floating(x, "x", "aggregate_dynamic")
-    k = _check_k_dynamic(k, "aggregate_dynamic")
+    k, valid = _check_k(k, x.shape[0], "aggregate_dynamic", checked)
+    return _poison(valid, _aggregate_rows(x, k, weights, beta, "aggregate_dynamic"))[0]
+
+
+def _aggregate_rows(x, k, weights, beta, fn, beta_name="beta"):
+    """``aggregate_dynamic`` with validated ``x`` and ``k``; errors name ``fn`` and ``beta_name``."""
     if not isinstance(weights, str):
-        raise TypeError("aggregate_dynamic: explicit weight arrays are not supported with a "
-                        "traced K; use weights='beta', 'sum' or 'mean', or the static path.")
-    _checks.one_of(weights, WEIGHTS, "weights", "aggregate_dynamic")
+        raise TypeError(f"{fn}: explicit weight arrays are not supported with a traced K; use "
+                        f"weights='beta', 'sum' or 'mean', or the static path.")
+    _checks.one_of(weights, WEIGHTS, "weights", fn)
     if jnp.ndim(beta) != 0:
-        raise ValueError(f"aggregate_dynamic: `beta` must be a scalar; got shape "
-                         f"{jnp.shape(beta)}.")
+        raise ValueError(f"{fn}: `{beta_name}` must be a scalar; got shape {jnp.shape(beta)}.")
+    _checks.check_param_values(beta, beta_name, fn, **UNIT_INTERVAL)
     num_steps = x.shape[0]
+    dtype = compute_dtype(x.dtype)
     chunk, dist, row_len = _chunk_geometry(num_steps, k)
     if weights == "beta":
-        wt = jnp.asarray(beta, x.dtype) ** dist.astype(x.dtype)
+        wt = jnp.asarray(beta, dtype) ** dist.astype(dtype)
     elif weights == "sum":
-        wt = jnp.ones((num_steps,), x.dtype)
+        wt = jnp.ones((num_steps,), dtype)
     else:
-        wt = 1.0 / row_len[chunk].astype(x.dtype)
+        wt = 1.0 / row_len[chunk].astype(dtype)
     rows = jnp.arange(num_steps)
-    a = jnp.where(rows[:, None] == chunk[None, :], wt[None, :], 0).astype(x.dtype)  # [T, T]
-    return jnp.einsum("ct,t...->c...", a, x)
+    a = jnp.where(rows[:, None] == chunk[None, :], wt[None, :], 0).astype(dtype)  # [T, T]
+    return jnp.einsum("ct,t...->c...", a, x).astype(x.dtype)
 
 
-def _prepare(x, op, k, params, weights, fn):
+def _prepare(x, op, k, params, weights, v0, surrogate, checked, fn):
+    """Validate, aggregate (traced K), one ``op`` call: ``(k, valid, current, spike function)``."""
     x = jnp.asarray(x)
     _checks.check_min_rank(x, 2, "x", fn, "[T, B, ...]")
-    if not isinstance(params, LIFParams):
-        raise TypeError(f"{fn}: `params` must be a LIFParams; got {type(params).__name__}.")
+    _checks.check_floating(x, "x", fn)
+    surrogate = resolve_surrogate(surrogate, fn)
+    check_params(params, LIFParams, {}, (), fn)
+    k, valid = _check_k(k, x.shape[0], fn, checked)
     if weights == "beta" and jnp.ndim(params.beta) != 0:
         raise ValueError(f"{fn}: per-channel params.beta (shape {jnp.shape(params.beta)}) is "
                          f"not supported with weights='beta' here; use the static `tac`.")
-    agg = aggregate_dynamic(x, k, weights, params.beta if weights == "beta" else 0.9)
+    agg = _aggregate_rows(x, k, weights, params.beta if weights == "beta" else 0.9, fn, "params.beta")
     current = _fold_apply(op, agg, fn)
     _validate(current, params, fn, current.shape[1:])
-    return x.shape[0], current
+    check_state_shape(v0, current.shape[1:], "v0", fn)
+    return k, valid, current, surrogate
 
 
 def tac_dynamic(
@@ -111,25 +148,33 @@ def tac_dynamic(
     params: LIFParams = LIFParams(),
     *,
     weights: str = "beta",
-    surrogate: SpikeFn = fast_sigmoid,
+    surrogate: SpikeFn | str = fast_sigmoid,
     v0: jax.Array | None = None,
     return_membrane: bool = False,
+    checked: bool = False,
 ) -> tuple[jax.Array, jax.Array]:
     """Shape-stable ``tac`` with a traced K.
+
+    Args:
+        x, op, params, weights, surrogate, v0, return_membrane: as in ``tac`` (``weights`` a
+            string, ``params.beta`` a scalar for "beta").
+        k: chunk length, a scalar int in ``[1, T]`` (may be traced).
+        checked: check a traced ``k`` with ``checkify`` (see the module doc).
 
     Returns:
         ``(spikes, v_final)`` with spikes ``[T, B, ...out]``: rows ``c < ceil(T/K)`` equal
         ``tac``'s output, later rows are 0; ``v_final`` is the membrane after the last chunk.
         With ``return_membrane``, the membrane trace ``[T, B, ...out]`` (0 past the chunks).
+        All NaN for a traced K outside ``[1, T]``.
     """
-    num_steps, current = _prepare(x, op, k, params, weights, "tac_dynamic")
-    _check_v0(v0, current.shape[1:], "tac_dynamic")
-    _, _, row_len = _chunk_geometry(num_steps, k)
-    beta = jnp.asarray(params.beta, current.dtype)
-    step_beta = beta[None] ** row_len.astype(current.dtype).reshape((-1,) + (1,) * beta.ndim)
-    return _lif_scan(current, beta, params.threshold, params.reset, params.detach_reset,
-                     surrogate=surrogate, v0=v0, return_membrane=return_membrane,
-                     step_beta=step_beta, step_mask=row_len > 0)
+    k, valid, current, surrogate = _prepare(x, op, k, params, weights, v0, surrogate, checked,
+                                            "tac_dynamic")
+    _, _, row_len = _chunk_geometry(current.shape[0], k)
+    beta = jnp.asarray(params.beta, compute_dtype(current.dtype))
+    step_beta = beta[None] ** row_len.astype(beta.dtype).reshape((-1,) + (1,) * beta.ndim)
+    out = _lif_scan(current, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane,
+                    step_beta=step_beta, step_mask=row_len > 0)
+    return _poison(valid, *out)
 
 
 def tac_tp_dynamic(
@@ -140,18 +185,26 @@ def tac_tp_dynamic(
     *,
     share: str = "repeat",
     weights: str = "beta",
-    surrogate: SpikeFn = fast_sigmoid,
+    surrogate: SpikeFn | str = fast_sigmoid,
     v0: jax.Array | None = None,
     return_membrane: bool = False,
+    checked: bool = False,
 ) -> tuple[jax.Array, jax.Array]:
-    """Shape-stable ``tac_tp`` with a traced K; returns the same ``[T, B, ...out]`` as ``tac_tp``."""
-    _checks.one_of(share, ("repeat", "mean"), "share", "tac_tp_dynamic")
-    num_steps, current = _prepare(x, op, k, params, weights, "tac_tp_dynamic")
-    _check_v0(v0, current.shape[1:], "tac_tp_dynamic")
-    chunk, _, row_len = _chunk_geometry(num_steps, k)
+    """Shape-stable ``tac_tp`` with a traced K; returns the same ``[T, B, ...out]`` as ``tac_tp``.
+
+    Args:
+        x, op, params, share, weights, surrogate, v0, return_membrane: as in ``tac_tp``.
+        k: chunk length, a scalar int in ``[1, T]`` (may be traced; all outputs NaN for a
+            traced K outside that range).
+        checked: check a traced ``k`` with ``checkify`` (see the module doc).
+    """
+    _checks.one_of(share, SHARES, "share", "tac_tp_dynamic")
+    k, valid, current, surrogate = _prepare(x, op, k, params, weights, v0, surrogate, checked,
+                                            "tac_tp_dynamic")
+    chunk, _, row_len = _chunk_geometry(current.shape[0], k)
     drive = jnp.take(current, chunk, axis=0)
     if share == "mean":
-        inv = 1.0 / row_len[chunk].astype(current.dtype)
-        drive = drive * inv.reshape((-1,) + (1,) * (drive.ndim - 1))
-    return _lif_scan(drive, params.beta, params.threshold, params.reset, params.detach_reset,
-                     surrogate=surrogate, v0=v0, return_membrane=return_membrane)
+        inv = 1.0 / row_len[chunk].astype(compute_dtype(drive.dtype))
+        drive = (drive * inv.reshape((-1,) + (1,) * (drive.ndim - 1))).astype(current.dtype)
+    out = _lif_scan(drive, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane)
+    return _poison(valid, *out)

@@ -2,22 +2,11 @@
 
 A LIF neuron's reset makes step t depend on the spike at t-1, so it must run as a scan. These
 neurons replace the reset by something computable for all steps together, as left-multiplications
-of the time axis by ``T x T`` matrices (``x`` is ``[T, ...]``; matrices act on axis 0):
+of the time axis by ``T x T`` matrices (``x`` is ``[T, ...]``; matrices act on axis 0).
 
-* PSU, IPSU, RPSU (Li et al., IJCNN 2024). With ``lam = 1 - 1/tau``::
-
-      M1[t, i] = lam**(t-i) / tau   for i <= t      (leaky integration of the input)
-      M2[t, i] = -lam**(t-i)        for i <  t      (leaky integration of past resets)
-
-  PSU:  ``U = M1 X;  V = U + theta * M2 sigma(U);  S = H(V - theta)``
-  IPSU: ``V = (W * L) X + b + M2 X``
-  RPSU: ``V = M1 X + M2 sigma((W * L) X + b)``
-
-  with ``L`` the lower-triangular ones (causal) mask, learned ``W`` ``[T, T]`` and ``b`` ``[T]``,
-  and ``sigma`` the expected spike (``jax.nn.sigmoid`` by default). PSU equals the soft-reset
-  recurrence ``V[t] = lam (V[t-1] - theta p[t-1]) + X[t]/tau`` with ``p = sigma(U)`` (tested). The
-  public code does not include the matrix builder; this is the consistent reconstruction documented
-  in the project's methods reference.
+* PSU, IPSU, RPSU (Li et al., IJCNN 2024): formulas below. The public code does not include the
+  matrix builder; this is the consistent reconstruction documented in the project's methods
+  reference.
 * PSN (Fang et al., NeurIPS 2023): ``H = W X``, ``S = H(H - B)`` with learned ``W`` ``[T, T]`` and
   per-step threshold ``B`` ``[T]``; the masked form keeps only the last ``order`` steps of each row
   (causal), the sliding form shares one kernel of length ``order`` across time.
@@ -34,7 +23,12 @@ import jax
 import jax.numpy as jnp
 
 from tacjax import _checks
-from tacjax.surrogate import SpikeFn, atan
+from tacjax.common import docs
+from tacjax.common.outputs import SpikesAndMembrane
+from tacjax.common.parallel import TAU_RULE, psu_structure, sliding_taps, window_mask
+from tacjax.surrogate import SpikeFn, _resolve_surrogate, atan
+
+__doc__ += docs.PSU
 
 __all__ = [
     "ipsu",
@@ -55,59 +49,62 @@ def _time_matmul(m, x):
     return jnp.einsum("ti,i...->t...", m.astype(x.dtype), x)
 
 
-def _check_x(x, fn):
+def _check_x(x, fn, name="x"):
     x = jnp.asarray(x)
-    _checks.check_min_rank(x, 1, "x", fn, "[T, ...]")
-    _checks.check_floating(x, "x", fn)
+    _checks.check_min_rank(x, 1, name, fn, "[T, ...]")
+    _checks.check_floating(x, name, fn)
     return x
 
 
-def _check_square(w, num_steps, name, fn):
-    if jnp.shape(w) != (num_steps, num_steps):
-        raise ValueError(f"{fn}: `{name}` must have shape (T, T) = ({num_steps}, {num_steps}); "
-                         f"got {jnp.shape(w)}.")
-
-
-def _check_vec(b, num_steps, name, fn):
-    if jnp.shape(b) != (num_steps,):
-        raise ValueError(f"{fn}: `{name}` must have shape (T,) = ({num_steps},); got {jnp.shape(b)}.")
+def _check_neuron(x, tau, threshold, surrogate, fn):
+    """Checks of the PSU family's scalars; returns the spike function."""
+    _checks.check_param_values(tau, "tau", fn, **TAU_RULE)
+    _checks.check_broadcasts_to(threshold, x.shape[1:], "threshold", fn)
+    _checks.check_param_values(threshold, "threshold", fn)
+    return _resolve_surrogate(surrogate, fn)
 
 
 def _learned_operands(x, w, b, fn):
     """Validate ``x``/``w``/``b`` of IPSU/RPSU; return ``(x, causal-masked W, b as [T, 1, ...])``."""
     x = _check_x(x, fn)
     num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", fn)
-    _check_vec(b, num_steps, "b", fn)
+    _checks.check_operand(w, (num_steps, num_steps), "w", fn, "(T, T)")
+    _checks.check_operand(b, (num_steps,), "b", fn, "(T,)")
     causal = jnp.tril(jnp.ones((num_steps, num_steps), x.dtype))
     bias = jnp.asarray(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     return x, w * causal, bias
 
 
 def psu_matrices(num_steps: int, tau: float = 2.0, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
-    """The ``[T, T]`` matrices ``M1`` (input integration) and ``M2`` (reset integration)."""
-    if _checks.is_concrete(tau) and float(tau) <= 1.0:
-        raise ValueError(f"psu_matrices: `tau` must be > 1 (leak 1 - 1/tau in (0, 1)); got {tau}.")
+    """The ``[T, T]`` matrices ``M1`` (input integration) and ``M2`` (reset integration).
+
+    Args:
+        num_steps: T, a positive int.
+        tau: membrane time constant, finite and > 1 (checked when concrete; may be traced).
+        dtype: floating result dtype.
+    """
+    num_steps = _checks.check_int(num_steps, "psu_matrices", "num_steps")
+    _checks.check_floating_dtype(dtype, "dtype", "psu_matrices")
+    _checks.check_param_values(tau, "tau", "psu_matrices", **TAU_RULE)
+    lag, on_or_below, below = psu_structure(num_steps)
     lam = 1.0 - 1.0 / tau
-    t = jnp.arange(num_steps)
-    diff = t[:, None] - t[None, :]
-    powers = jnp.where(diff >= 0, jnp.asarray(lam, dtype) ** jnp.maximum(diff, 0).astype(dtype), 0.0)
-    m1 = (powers / tau).astype(dtype)
-    m2 = jnp.where(diff > 0, -powers, 0.0).astype(dtype)
-    return m1, m2
+    powers = jnp.where(on_or_below, jnp.asarray(lam, dtype) ** jnp.asarray(lag, dtype), 0.0)
+    return (powers / tau).astype(dtype), jnp.where(below, -powers, 0.0).astype(dtype)
 
 
 def linear_recurrence(a, b: jax.Array) -> jax.Array:
     """``y[t] = a * y[t-1] + b[t]`` with ``y[-1] = 0``, by an associative scan (``O(log T)`` depth).
 
     Args:
-        a: decay, scalar or broadcastable to ``b.shape[1:]``.
-        b: inputs ``[T, ...]``.
+        a: decay, finite, scalar or broadcastable to ``b.shape[1:]``.
+        b: inputs ``[T, ...]`` (floating).
 
     Returns:
         ``y`` ``[T, ...]``.
     """
-    b = jnp.asarray(b)
+    b = _check_x(b, "linear_recurrence", "b")
+    _checks.check_broadcasts_to(a, b.shape[1:], "a", "linear_recurrence")
+    _checks.check_param_values(a, "a", "linear_recurrence")
     a_seq = jnp.broadcast_to(jnp.asarray(a, b.dtype), b.shape)
 
     def combine(left, right):
@@ -124,46 +121,47 @@ def psu(
     tau: float = 2.0,
     threshold: float = 1.0,
     sigma: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
-    surrogate: SpikeFn = _PSU_SPIKE,
+    surrogate: SpikeFn | str = _PSU_SPIKE,
     method: str = "matmul",
     return_membrane: bool = False,
-) -> jax.Array | tuple[jax.Array, jax.Array]:
+) -> jax.Array | SpikesAndMembrane:
     """Parallel Spiking Unit: ``S = H(M1 X + theta M2 sigma(M1 X) - theta)``.
 
     Args:
-        x: input currents ``[T, ...]``.
+        x: input currents ``[T, ...]`` (floating).
         tau: membrane time constant (> 1); leak ``1 - 1/tau``.
-        threshold: theta.
+        threshold: theta, finite, scalar or broadcastable to ``x.shape[1:]``.
         sigma: expected-spike function applied to the reset-free membrane ``U = M1 X``.
-        surrogate: spike function (default atan, slope 2).
+        surrogate: spike function or its name (default atan, slope 2).
         method: "matmul" (``T x T`` einsum) or "scan" (two associative scans).
         return_membrane: also return ``V`` ``[T, ...]``.
 
     Returns:
-        Spikes ``[T, ...]`` (and ``V`` if requested).
+        Spikes ``[T, ...]``, or ``SpikesAndMembrane(spikes, membrane)`` with ``return_membrane``.
     """
     x = _check_x(x, "psu")
     _checks.one_of(method, ("matmul", "scan"), "method", "psu")
-    if _checks.is_concrete(tau) and float(tau) <= 1.0:
-        raise ValueError(f"psu: `tau` must be > 1; got {tau}.")
-    lam = 1.0 - 1.0 / tau
+    _checks.check_callable(sigma, "psu", "sigma", expected="an elementwise function (the expected spike)")
+    surrogate = _check_neuron(x, tau, threshold, surrogate, "psu")
     if method == "matmul":
         m1, m2 = psu_matrices(x.shape[0], tau, x.dtype)
         u = _time_matmul(m1, x)
         v = u + threshold * _time_matmul(m2, sigma(u))
     else:
+        lam = 1.0 - 1.0 / tau
         u = linear_recurrence(lam, x / tau)
         p = sigma(u)
         shifted = jnp.concatenate([jnp.zeros_like(p[:1]), p[:-1]], axis=0)  # r[t] = sum_{i<t} lam^(t-i) p_i
         v = u - threshold * linear_recurrence(lam, lam * shifted)
     s = surrogate(v - threshold)
-    return (s, v) if return_membrane else s
+    return SpikesAndMembrane(s, v) if return_membrane else s
 
 
 def ipsu(x: jax.Array, w: jax.Array, b: jax.Array, *, tau: float = 2.0, threshold: float = 1.0,
-         surrogate: SpikeFn = _PSU_SPIKE) -> jax.Array:
+         surrogate: SpikeFn | str = _PSU_SPIKE) -> jax.Array:
     """Input-dependent PSU: ``S = H((W * L) X + b + M2 X - theta)``; ``w`` ``[T, T]``, ``b`` ``[T]``."""
     x, w_causal, bias = _learned_operands(x, w, b, "ipsu")
+    surrogate = _check_neuron(x, tau, threshold, surrogate, "ipsu")
     _, m2 = psu_matrices(x.shape[0], tau, x.dtype)
     v = _time_matmul(w_causal, x) + bias + _time_matmul(m2, x)
     return surrogate(v - threshold)
@@ -171,55 +169,60 @@ def ipsu(x: jax.Array, w: jax.Array, b: jax.Array, *, tau: float = 2.0, threshol
 
 def rpsu(x: jax.Array, w: jax.Array, b: jax.Array, *, tau: float = 2.0, threshold: float = 1.0,
          sigma: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
-         surrogate: SpikeFn = _PSU_SPIKE) -> jax.Array:
+         surrogate: SpikeFn | str = _PSU_SPIKE) -> jax.Array:
     """Reset PSU: ``S = H(M1 X + M2 sigma((W * L) X + b) - theta)``; ``w`` ``[T, T]``, ``b`` ``[T]``."""
     x, w_causal, bias = _learned_operands(x, w, b, "rpsu")
+    _checks.check_callable(sigma, "rpsu", "sigma", expected="an elementwise function (the expected spike)")
+    surrogate = _check_neuron(x, tau, threshold, surrogate, "rpsu")
     m1, m2 = psu_matrices(x.shape[0], tau, x.dtype)
     v = _time_matmul(m1, x) + _time_matmul(m2, sigma(_time_matmul(w_causal, x) + bias))
     return surrogate(v - threshold)
 
 
-def psn(x: jax.Array, w: jax.Array, b: jax.Array, *, surrogate: SpikeFn = atan) -> jax.Array:
+def psn(x: jax.Array, w: jax.Array, b: jax.Array, *, surrogate: SpikeFn | str = atan) -> jax.Array:
     """Parallel Spiking Neuron: ``S[t] = H(sum_i W[t, i] X[i] - B[t])`` (not causal unless ``W`` is).
 
     Args:
-        x: ``[T, ...]``; w: ``[T, T]``; b: per-step thresholds ``[T]``.
+        x: ``[T, ...]``; w: ``[T, T]``; b: per-step thresholds ``[T]``; all floating.
+        surrogate: spike function or its name.
     """
     x = _check_x(x, "psn")
     num_steps = x.shape[0]
-    _check_square(w, num_steps, "w", "psn")
-    _check_vec(b, num_steps, "b", "psn")
+    _checks.check_operand(w, (num_steps, num_steps), "w", "psn", "(T, T)")
+    _checks.check_operand(b, (num_steps,), "b", "psn", "(T,)")
+    surrogate = _resolve_surrogate(surrogate, "psn")
     bias = jnp.asarray(b, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     return surrogate(_time_matmul(w, x) - bias)
 
 
 def masked_psn(x: jax.Array, w: jax.Array, b: jax.Array, order: int, *,
-               surrogate: SpikeFn = atan) -> jax.Array:
+               surrogate: SpikeFn | str = atan) -> jax.Array:
     """Masked PSN: ``psn`` with ``W[t, i]`` kept only for ``t - order < i <= t`` (causal, order steps)."""
     x = _check_x(x, "masked_psn")
     num_steps = x.shape[0]
     order = _checks.check_static_k(order, num_steps, "masked_psn", "order")
-    t = jnp.arange(num_steps)
-    diff = t[:, None] - t[None, :]
-    mask = ((diff >= 0) & (diff < order)).astype(x.dtype)
-    _check_square(w, num_steps, "w", "masked_psn")
-    return psn(x, w * mask, b, surrogate=surrogate)
+    _checks.check_operand(w, (num_steps, num_steps), "w", "masked_psn", "(T, T)")
+    return psn(x, w * jnp.asarray(window_mask(num_steps, order), x.dtype), b, surrogate=surrogate)
 
 
 def sliding_psn(x: jax.Array, kernel: jax.Array, threshold: float = 1.0, *,
-                surrogate: SpikeFn = atan) -> jax.Array:
+                surrogate: SpikeFn | str = atan) -> jax.Array:
     """Sliding PSN: ``H[t] = sum_{j<order} kernel[order-1-j] X[t-j]`` (shared over t), ``S = H(H - theta)``.
 
     Args:
         x: ``[T, ...]``; kernel: ``[order]``, the last entry weights the current step.
+        threshold: theta, finite, scalar or broadcastable to ``x.shape[1:]``.
+        surrogate: spike function or its name.
     """
     x = _check_x(x, "sliding_psn")
-    kernel = jnp.asarray(kernel, x.dtype)
-    if kernel.ndim != 1 or not 1 <= kernel.shape[0] <= x.shape[0]:
+    if len(jnp.shape(kernel)) != 1 or not 1 <= jnp.shape(kernel)[0] <= x.shape[0]:
         raise ValueError(f"sliding_psn: `kernel` must have shape (order,) with 1 <= order <= T = "
-                         f"{x.shape[0]}; got {kernel.shape}.")
-    order = kernel.shape[0]
-    t = jnp.arange(x.shape[0])
-    diff = t[:, None] - t[None, :]
-    w = jnp.where((diff >= 0) & (diff < order), kernel[jnp.clip(order - 1 - diff, 0, order - 1)], 0.0)
+                         f"{x.shape[0]}; got {jnp.shape(kernel)}.")
+    _checks.check_floating(kernel, "kernel", "sliding_psn")
+    _checks.check_broadcasts_to(threshold, x.shape[1:], "threshold", "sliding_psn")
+    _checks.check_param_values(threshold, "threshold", "sliding_psn")
+    surrogate = _resolve_surrogate(surrogate, "sliding_psn")
+    kernel = jnp.asarray(kernel, x.dtype)
+    taps, mask = sliding_taps(x.shape[0], kernel.shape[0])
+    w = jnp.where(mask, kernel[taps], 0.0)
     return surrogate(_time_matmul(w, x) - threshold)

@@ -4,21 +4,14 @@ Every function here has the signature ``f(x, slope) -> spikes`` where ``x`` is t
 membrane minus the threshold (any shape, floating dtype) and ``slope`` is an array
 (scalar or broadcastable to ``x``) that sets the surrogate's sharpness. The forward
 pass is exactly ``(x >= 0).astype(x.dtype)``; the derivative with respect to ``x`` is
-the surrogate ``g(x, slope)`` below. ``slope`` receives a zero gradient. Because
-``slope`` is an ordinary array argument, it can be traced, jitted and ``vmap``-ed.
+the surrogate ``g(x, slope)`` (table: ``tacjax.common.surrogates.SURROGATE_TABLE``, and each
+function's docstring). ``slope`` receives a zero gradient. Because ``slope`` is an ordinary
+array argument, it can be traced, jitted and ``vmap``-ed.
 
-=================  ======================================================  ===============
-name               gradient ``g(x, slope)``                                default slope
-=================  ======================================================  ===============
-fast_sigmoid       ``1 / (1 + slope*|x|)**2``            (snnTorch)          25.0
-atan               ``(slope/2) / (1 + (pi/2 * slope * x)**2)`` (SpikingJelly)  2.0
-sigmoid            ``slope * s * (1 - s)``, ``s = sigmoid(slope*x)``         4.0
-triangle           ``slope * max(0, 1 - slope*|x|)`` (unit area)             1.0
-straight_through   ``slope`` everywhere (identity gradient scaled)          1.0
-=================  ======================================================  ===============
-
-To use a non-default slope in a neuron, pass a closure:
-``functools.partial(fast_sigmoid, slope=10.0)`` or ``lambda x: atan(x, s)``.
+To use a non-default slope in a neuron, pass a closure
+(``functools.partial(fast_sigmoid, slope=10.0)``, ``get_surrogate("atan", 3.0)``) or just the
+name (``surrogate="atan"``, default slope): every function that takes a ``surrogate`` resolves a
+name through ``get_surrogate``.
 """
 
 from __future__ import annotations
@@ -27,6 +20,9 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+
+from tacjax import _checks
+from tacjax.common.surrogates import SLOPE_RULE, SURROGATE_TABLE, check_surrogate_name
 
 __all__ = [
     "SURROGATES",
@@ -50,7 +46,9 @@ def heaviside(x: jax.Array) -> jax.Array:
     return (x >= 0).astype(jnp.result_type(x))
 
 
-def _make(name: str, grad: Callable[[jax.Array, jax.Array], jax.Array], default: float, doc: str):
+def _make(name: str, grad: Callable[[jax.Array, jax.Array], jax.Array]):
+    default, doc = SURROGATE_TABLE[name]
+
     @jax.custom_jvp
     def spike(x, slope):
         return heaviside(x)
@@ -65,11 +63,7 @@ def _make(name: str, grad: Callable[[jax.Array, jax.Array], jax.Array], default:
 
     def fn(x: jax.Array, slope: jax.Array | float = default) -> jax.Array:
         x = jnp.asarray(x)
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise TypeError(
-                f"{name}: argument `x` must be floating (membrane - threshold); got dtype "
-                f"{x.dtype} with shape {x.shape}."
-            )
+        _checks.check_floating(x, "x", name)
         return spike(x, jnp.asarray(slope, x.dtype))
 
     fn.__name__ = fn.__qualname__ = name
@@ -106,11 +100,11 @@ def _straight_through_grad(x, k):
     return jnp.broadcast_to(k, jnp.shape(x)).astype(jnp.result_type(x))
 
 
-fast_sigmoid = _make("fast_sigmoid", _fast_sigmoid_grad, 25.0, "``1 / (1 + slope*|x|)**2``")
-atan = _make("atan", _atan_grad, 2.0, "``(slope/2) / (1 + (pi/2*slope*x)**2)``")
-sigmoid = _make("sigmoid", _sigmoid_grad, 4.0, "``slope*s*(1-s)`` with ``s = sigmoid(slope*x)``")
-triangle = _make("triangle", _triangle_grad, 1.0, "``slope * max(0, 1 - slope*|x|)``")
-straight_through = _make("straight_through", _straight_through_grad, 1.0, "``slope`` everywhere")
+fast_sigmoid = _make("fast_sigmoid", _fast_sigmoid_grad)
+atan = _make("atan", _atan_grad)
+sigmoid = _make("sigmoid", _sigmoid_grad)
+triangle = _make("triangle", _triangle_grad)
+straight_through = _make("straight_through", _straight_through_grad)
 
 SURROGATES: dict[str, Callable[..., jax.Array]] = {
     "fast_sigmoid": fast_sigmoid,
@@ -126,16 +120,16 @@ def get_surrogate(name: str, slope: float | jax.Array | None = None) -> SpikeFn:
 
     Args:
         name: one of ``SURROGATES``.
-        slope: sharpness; ``None`` keeps the surrogate's default.
+        slope: sharpness (finite and > 0, checked when concrete); ``None`` keeps the default.
 
     Raises:
-        ValueError: for an unknown name.
+        ValueError: for an unknown name or a slope that is not finite and > 0.
+        TypeError: for a name that is not a string or a slope that is not a number/array.
     """
-    if name not in SURROGATES:
-        raise ValueError(f"get_surrogate: unknown surrogate {name!r}; expected one of "
-                         f"{tuple(SURROGATES)}.")
+    check_surrogate_name(name, "get_surrogate")
     f = SURROGATES[name]
     s = f.default_slope if slope is None else slope
+    _checks.check_param_values(s, "slope", "get_surrogate", **SLOPE_RULE)
 
     def spike_fn(x: jax.Array) -> jax.Array:
         return f(x, s)
@@ -144,15 +138,28 @@ def get_surrogate(name: str, slope: float | jax.Array | None = None) -> SpikeFn:
     return spike_fn
 
 
-def surrogate_grad(spike_fn: SpikeFn, x: jax.Array) -> jax.Array:
+def _resolve_surrogate(surrogate, fn: str, name: str = "surrogate") -> SpikeFn:
+    """A spike function from a callable or a surrogate's name (default slope); clear errors otherwise."""
+    if isinstance(surrogate, str):
+        check_surrogate_name(surrogate, fn)
+        return get_surrogate(surrogate)
+    _checks.check_callable(surrogate, fn, name,
+                           expected=f"a spike function x -> spikes or one of {tuple(SURROGATES)}")
+    return surrogate
+
+
+def surrogate_grad(spike_fn: SpikeFn | str, x: jax.Array) -> jax.Array:
     """Elementwise derivative ``d spike_fn(x) / dx`` of any spike function (one JVP).
 
     Args:
-        spike_fn: a function ``x -> spikes`` (elementwise).
-        x: ``membrane - threshold``, any shape.
+        spike_fn: a function ``x -> spikes`` (elementwise), or a surrogate's name.
+        x: ``membrane - threshold``, any shape, floating dtype.
 
     Returns:
         Array of ``x``'s shape with the surrogate gradient at each element.
     """
+    spike_fn = _resolve_surrogate(spike_fn, "surrogate_grad", "spike_fn")
+    x = jnp.asarray(x)
+    _checks.check_floating(x, "x", "surrogate_grad")
     _, g = jax.jvp(spike_fn, (x,), (jnp.ones_like(x),))
     return g

@@ -3,20 +3,24 @@
 import numpy as np
 
 
-def lif_numpy(x, beta, threshold, reset, v0=None):
-    """Reference LIF: returns spikes [T, ...], membrane before reset [T, ...], final v."""
+def lif_numpy(x, beta, threshold, reset, v0=None, v_leak=0.0, v_reset=0.0):
+    """Reference LIF: returns spikes [T, ...], membrane before reset [T, ...], final v.
+
+    ``h[t] = beta v[t-1] + (1 - beta) v_leak + x[t]``; spike ``h >= threshold``; reset "subtract"
+    ``v = h - threshold s``, "zero" ``v = h (1 - s) + v_reset s``, "none" ``v = h``.
+    """
     x = np.asarray(x, np.float64)
-    beta = np.asarray(beta, np.float64)
-    threshold = np.asarray(threshold, np.float64)
+    beta, threshold = np.asarray(beta, np.float64), np.asarray(threshold, np.float64)
+    v_leak, v_reset = np.asarray(v_leak, np.float64), np.asarray(v_reset, np.float64)
     v = np.zeros(x.shape[1:]) if v0 is None else np.asarray(v0, np.float64)
     spikes, mem = [], []
     for t in range(x.shape[0]):
-        h = beta * v + x[t]
+        h = beta * v + (1 - beta) * v_leak + x[t]
         s = (h >= threshold).astype(np.float64)
         if reset == "subtract":
             v = h - threshold * s
         elif reset == "zero":
-            v = h * (1 - s)
+            v = h * (1 - s) + v_reset * s
         else:
             v = h
         spikes.append(s)

@@ -1,9 +1,11 @@
 """TAC and TAC-TP: aggregation weights, exactness against per-frame conv + LIF, errors."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from absl.testing import parameterized
 from hypothesis import given
 from hypothesis import strategies as st
 from reference import aggregate_numpy, lif_numpy
@@ -58,6 +60,47 @@ def test_tac_short_last_chunk_is_exact(num_steps, k):
     _, v = tj.tac(x, op, k, p)
     _, v_ref = per_frame_baseline(x, op, p)
     np.testing.assert_allclose(v, v_ref, rtol=1e-5, atol=1e-5)
+
+
+class TestTacWithLeakPotential(chex.TestCase):
+    """TAC (collapse) with ``v_leak``: per-chunk leak term ``(1 - beta**L) * v_leak``, exact for reset
+    "none" against the per-frame NumPy reference sampled at chunk ends (with and without jit)."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters((8, 4), (7, 3), (5, 5), (6, 1))
+    def test_exact_without_reset(self, num_steps, k):
+        rng = np.random.default_rng(num_steps * 10 + k)
+        x = rng.normal(0.2, 0.5, (num_steps, 3, 4)).astype(np.float32)
+        w = rng.normal(0, 0.6, (4, 2)).astype(np.float32)
+        v0 = rng.normal(0, 0.3, (3, 2)).astype(np.float32)
+        v_leak = np.array([0.7, -0.4], np.float32)
+
+        @self.variant
+        def run(x, w, v_leak, v0):
+            p = tj.LIFParams(beta=0.8, reset="none", v_leak=v_leak)
+            return tj.tac(x, lambda z: z @ w, k, p, v0=v0, return_membrane=True)[1], \
+                tj.tac(x, lambda z: z @ w, k, p, v0=v0)[1]
+
+        h, v = run(x, w, v_leak, v0)
+        _, h_ref, v_ref = lif_numpy(x @ w, 0.8, 1.0, "none", v0=v0, v_leak=v_leak)
+        chex.assert_trees_all_close(h, h_ref[chunk_ends(num_steps, k)].astype(np.float32),
+                                    rtol=1e-5, atol=1e-5)
+        chex.assert_trees_all_close(v, v_ref.astype(np.float32), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_tac_tp_with_leak_and_reset_potentials_matches_numpy(reset):
+    x = jax.random.uniform(jax.random.key(3), (7, 2, 5))
+    w = jax.random.normal(jax.random.key(8), (5, 3)) * 0.5
+    p = tj.LIFParams(beta=0.85, threshold=0.8, reset=reset, v_leak=0.3, v_reset=-0.25)
+    s, h = tj.tac_tp(x, lambda z: z @ w, 3, p, return_membrane=True)
+    cur = aggregate_numpy(np.asarray(x), 3, 0.85 ** np.arange(2, -1, -1)) @ np.asarray(w, np.float64)
+    drive = np.concatenate([np.repeat(cur[c:c + 1], n, 0) for c, n in enumerate((3, 3, 1))])
+    s_ref, h_ref, _ = lif_numpy(drive, 0.85, 0.8, reset, v_leak=0.3, v_reset=-0.25)
+    np.testing.assert_allclose(h, h_ref, rtol=1e-5, atol=1e-5)
+    near = np.abs(h_ref - 0.8) < 1e-4
+    np.testing.assert_array_equal(np.asarray(s)[~near], s_ref[~near])
+    assert s_ref.sum() > 0
 
 
 @pytest.mark.parametrize("reset", tj.RESETS)
@@ -141,31 +184,42 @@ def test_aggregation_is_linear(k, num_steps, a, b, seed):
 
 def test_conv_calls():
     assert tj.conv_calls(16, 4, "baseline") == 16
+    assert tj.conv_calls(16, 1, "baseline") == 16
     assert tj.conv_calls(16, 4, "tac") == 4
     assert tj.conv_calls(25, 4, "tac_tp") == 7
     assert tj.chunk_lengths(25, 4) == (4, 4, 4, 4, 4, 4, 1)
+    assert tj.chunk_lengths(5, 5) == (5,)
     with pytest.raises(ValueError, match="unknown mode 'fast'"):
         tj.conv_calls(16, 4, "fast")
+    # k is validated for every mode: a baseline call does not ignore a nonsense k
+    with pytest.raises(ValueError, match=r"conv_calls: `k` must satisfy 1 <= k <= T = 16; got k=0"):
+        tj.conv_calls(16, 0, "baseline")
 
 
-def test_jit_grad_and_bfloat16(conv_setup):
+def test_jit_grad_and_low_precision(conv_setup):
     x, op = conv_setup
     p = tj.LIFParams()
     f = jax.jit(lambda x: tj.tac_tp(x, op, 4, p)[0].sum())
     g = jax.grad(lambda x: tj.tac(x, op, 4, p)[0].sum())(x)
-    assert np.isfinite(float(f(x))) and g.shape == x.shape
-    s, _ = tj.tac(x.astype(jnp.bfloat16), lambda z: op(z.astype(jnp.float32)).astype(jnp.bfloat16), 2, p)
-    assert s.dtype == jnp.bfloat16
+    assert np.isfinite(float(f(x))) and float(jnp.abs(g).sum()) > 0
+    op16 = lambda z: op(z.astype(jnp.float32)).astype(jnp.bfloat16)  # noqa: E731
+    for fn in (tj.tac, tj.tac_tp):
+        s, h = fn(x.astype(jnp.bfloat16), op16, 2, p, return_membrane=True)
+        assert s.dtype == h.dtype == jnp.bfloat16
+        # the binary input is exact in bfloat16; only the conv output is rounded, so spikes match the
+        # float32 run on the same rounded currents: the neurons integrate in float32
+        s32, h32 = fn(x, lambda z: op16(z).astype(jnp.float32), 2, p, return_membrane=True)
+        np.testing.assert_array_equal(np.asarray(s, np.float32), np.asarray(s32))
 
 
 def test_bad_inputs(conv_setup):
     x, op = conv_setup
     p = tj.LIFParams()
-    with pytest.raises(ValueError, match=r"1 <= k <= T = 8; got k=9"):
+    with pytest.raises(ValueError, match=r"tac: `k` must satisfy 1 <= k <= T = 8; got k=9"):
         tj.tac(x, op, 9, p)
-    with pytest.raises(ValueError, match=r"1 <= k <= T = 8; got k=0"):
+    with pytest.raises(ValueError, match=r"tac_tp: `k` must satisfy 1 <= k <= T = 8; got k=0"):
         tj.tac_tp(x, op, 0, p)
-    with pytest.raises(TypeError, match="`k` must be an int; got float"):
+    with pytest.raises(TypeError, match="aggregate: `k` must be an int; got float"):
         tj.aggregate(x, 2.0)
     with pytest.raises(TypeError, match="traced value.*tac_dynamic"):
         jax.jit(lambda k: tj.tac(x, op, k, p))(2)
@@ -173,10 +227,13 @@ def test_bad_inputs(conv_setup):
         tj.tac(jnp.zeros(8), op, 2, p)
     with pytest.raises(TypeError, match="floating dtype.*int32"):
         tj.tac(x.astype(jnp.int32), op, 2, p)
-    with pytest.raises(ValueError, match="unknown weights 'exp'"):
+    # errors raised on behalf of tac/tac_tp name them, not the helper that found the problem
+    with pytest.raises(ValueError, match="^tac: unknown weights 'exp'"):
         tj.tac(x, op, 2, p, weights="exp")
-    with pytest.raises(ValueError, match=r"explicit `weights` must have shape \(K,\) = \(2,\); got \(3,\)"):
-        tj.tac(x, op, 2, p, weights=jnp.ones(3))
+    with pytest.raises(ValueError, match=r"^tac_tp: explicit `weights` must have shape \(K,\) = \(2,\)"):
+        tj.tac_tp(x, op, 2, p, weights=jnp.ones(3))
+    with pytest.raises(ValueError, match="^aggregation_weights: unknown weights 'exp'"):
+        tj.aggregation_weights(2, "exp")
     with pytest.raises(ValueError, match="unknown share 'split'"):
         tj.tac_tp(x, op, 2, p, share="split")
     with pytest.raises(ValueError, match="per output channel.*pass `agg_beta`"):
@@ -190,6 +247,16 @@ def test_bad_inputs(conv_setup):
     # per-output-channel beta works when agg_beta is given explicitly
     s, _ = tj.tac(x, op, 2, tj.LIFParams(beta=jnp.full((4,), 0.9)), agg_beta=0.9)
     assert s.shape == (4, 2, 6, 6, 4)
+
+
+def test_value_checks_skip_tracers_but_catch_concrete_values(conv_setup):
+    x, op = conv_setup
+    bad = tj.LIFParams(threshold=float("nan"))
+    with pytest.raises(ValueError, match=r"tac: `params.threshold` must be finite; got nan"):
+        tj.tac(x, op, 2, bad)
+    # inside jit the value is a tracer: no check, and NaN propagates visibly instead of hiding
+    _, h = jax.jit(lambda t: tj.tac(x, op, 2, tj.LIFParams(threshold=t), return_membrane=True))(jnp.nan)
+    assert h.shape[0] == 4
 
 
 def test_aggregate_derivatives_forward_and_reverse():

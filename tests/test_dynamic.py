@@ -1,9 +1,12 @@
 """Shape-stable TAC with a traced K: agrees with the static path, vmaps over K."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from absl.testing import parameterized
+from jax.experimental import checkify
 
 import tacjax as tj
 
@@ -68,13 +71,101 @@ def test_grad_through_dynamic_beta(setup):
     np.testing.assert_allclose(g, g_ref, rtol=1e-4)
 
 
+def test_leak_potential_matches_static(setup):
+    x, op = setup
+    p = tj.LIFParams(beta=0.8, threshold=0.9, reset="zero", v_leak=0.4, v_reset=-0.1)
+    for fn, ref in ((tj.tac_dynamic, tj.tac), (tj.tac_tp_dynamic, tj.tac_tp)):
+        _, h = fn(x[:7], op, 3, p, return_membrane=True)
+        _, h_ref = ref(x[:7], op, 3, p, return_membrane=True)
+        np.testing.assert_allclose(h[: h_ref.shape[0]], h_ref, rtol=1e-5, atol=1e-5)
+
+
+class TestDynamicVariants(chex.TestCase):
+    """Eager (K concrete) and jitted (K traced) calls agree with the static path."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters((1, "repeat"), (3, "mean"), (4, "repeat"))
+    def test_matches_static(self, k, share):
+        x = jax.random.bernoulli(jax.random.key(0), 0.4, (7, 3, 5)).astype(jnp.float32)
+        w = jax.random.normal(jax.random.key(1), (5, 4)) * 0.7
+        p = tj.LIFParams(beta=0.8, threshold=0.9, reset="zero", v_leak=0.2, v_reset=-0.1)
+
+        @self.variant
+        def run(x, w, k):
+            agg = tj.aggregate_dynamic(x, k, "mean")
+            _, h = tj.tac_dynamic(x, lambda z: z @ w, k, p, return_membrane=True)
+            s_tp, v_tp = tj.tac_tp_dynamic(x, lambda z: z @ w, k, p, share=share)
+            return agg, h, s_tp, v_tp
+
+        agg, h, s_tp, v_tp = run(x, w, jnp.int32(k))
+        n = -(-7 // k)
+        chex.assert_trees_all_close(agg[:n], tj.aggregate(x, k, "mean"), rtol=1e-6, atol=1e-6)
+        chex.assert_trees_all_close(h[:n], tj.tac(x, lambda z: z @ w, k, p, return_membrane=True)[1],
+                                    rtol=1e-5, atol=1e-5)
+        s_ref, v_ref = tj.tac_tp(x, lambda z: z @ w, k, p, share=share)
+        chex.assert_trees_all_equal(s_tp, s_ref)
+        chex.assert_trees_all_close(v_tp, v_ref, rtol=1e-5, atol=1e-5)
+        assert float(s_ref.mean()) > 0.05
+
+
+def test_traced_k_outside_range_poisons_every_output(setup):
+    """A traced K < 1 or K > T cannot raise: every floating output is NaN (not plausible zeros)."""
+    x, op = setup
+    p = tj.LIFParams(beta=0.8, threshold=0.9)
+    ks = jnp.array([0, 2, 9, -3])
+    s, v = jax.vmap(lambda k: tj.tac_dynamic(x, op, k, p))(ks)
+    _, h = jax.vmap(lambda k: tj.tac_dynamic(x, op, k, p, return_membrane=True))(ks)
+    tp, tv = jax.vmap(lambda k: tj.tac_tp_dynamic(x, op, k, p))(ks)
+    agg = jax.vmap(lambda k: tj.aggregate_dynamic(x, k))(ks)
+    mask = jax.vmap(lambda k: tj.chunk_mask(8, k))(ks)
+    for i, ok in enumerate([False, True, False, False]):
+        for out in (s, v, h, tp, tv, agg):
+            assert bool(jnp.all(jnp.isnan(out[i]))) != ok
+            assert bool(jnp.any(jnp.isnan(out[i]))) != ok
+        np.testing.assert_array_equal(mask[i], np.arange(8) < 4 if ok else np.zeros(8, bool))
+    np.testing.assert_array_equal(s[1], tj.tac_dynamic(x, op, 2, p)[0])
+
+
+def test_checked_mode_raises_for_a_traced_k(setup):
+    x, op = setup
+
+    @jax.jit
+    def f(k):
+        return tj.tac_dynamic(x, op, k, checked=True)[0]
+
+    err, _ = checkify.checkify(f)(jnp.int32(0))
+    with pytest.raises(Exception, match=r"tac_dynamic: `k` must satisfy 1 <= k <= T = 8; got k=0"):
+        err.throw()
+    err, out = checkify.checkify(f)(jnp.int32(4))
+    err.throw()  # a valid k passes
+    np.testing.assert_array_equal(out, tj.tac_dynamic(x, op, 4)[0])
+    for fn in (lambda k: tj.aggregate_dynamic(x, k, checked=True),
+               lambda k: tj.tac_tp_dynamic(x, op, k, checked=True)[0]):
+        err, _ = checkify.checkify(jax.jit(fn))(jnp.int32(9))
+        with pytest.raises(Exception, match=r"`k` must satisfy 1 <= k <= T = 8; got k=9"):
+            err.throw()
+
+
 def test_bad_inputs(setup):
     x, op = setup
-    with pytest.raises(TypeError, match="scalar integer"):
+    with pytest.raises(TypeError, match="tac_dynamic: `k` must be a scalar integer"):
         tj.tac_dynamic(x, op, 2.0)
-    with pytest.raises(ValueError, match="`k` must be >= 1; got k=0"):
+    with pytest.raises(TypeError, match=r"aggregate_dynamic: `k` must be a scalar integer.*shape \(2,\)"):
+        tj.aggregate_dynamic(x, jnp.array([1, 2]))
+    # a concrete k outside [1, T] raises, as on the static path
+    with pytest.raises(ValueError, match=r"aggregate_dynamic: `k` must satisfy 1 <= k <= T = 8; got k=0"):
         tj.aggregate_dynamic(x, 0)
+    with pytest.raises(ValueError, match=r"tac_dynamic: `k` must satisfy 1 <= k <= T = 8; got k=9"):
+        tj.tac_dynamic(x, op, jnp.int32(9))
+    with pytest.raises(ValueError, match=r"chunk_mask: `k` must satisfy 1 <= k <= T = 8; got k=-1"):
+        tj.chunk_mask(8, -1)
+    with pytest.raises(ValueError, match=r"chunk_mask: `num_steps` must be an int in \[1, inf\]; got -8"):
+        tj.chunk_mask(-8, 2)
+    with pytest.raises(TypeError, match=r"chunk_mask: `num_steps` must be an int; got float"):
+        tj.chunk_mask(8.0, 2)
     with pytest.raises(TypeError, match="explicit weight arrays are not supported"):
         tj.aggregate_dynamic(x, 2, jnp.ones(2))
-    with pytest.raises(ValueError, match="unknown share"):
+    with pytest.raises(ValueError, match="tac_tp_dynamic: unknown share"):
         tj.tac_tp_dynamic(x, op, 2, share="x")
+    with pytest.raises(ValueError, match=r"tac_dynamic: `params.beta` must be .* \[0.0, 1.0\]; got 1.5"):
+        tj.tac_dynamic(x, op, 2, tj.LIFParams(beta=1.5))

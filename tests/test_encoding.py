@@ -54,13 +54,21 @@ def test_repeat():
 
 
 def test_bad_inputs():
-    with pytest.raises(TypeError, match="`x` must have a floating dtype"):
+    with pytest.raises(TypeError, match="rate: argument `x` must have a floating dtype"):
         tj.rate(jax.random.key(0), jnp.arange(3), 4)
-    with pytest.raises(ValueError, match="contains NaN"):
+    with pytest.raises(ValueError, match=r"rate: `x` must be finite and in \[0.0, 1.0\]"):
         tj.rate(jax.random.key(0), jnp.array([0.5, jnp.nan]), 4)
-    with pytest.raises(ValueError, match="`num_steps` must be a positive int; got 0"):
+    with pytest.raises(ValueError, match=r"rate: `x` must be finite and in \[0.0, 1.0\].*e.g. 255.0"):
+        tj.rate(jax.random.key(0), jnp.array([0.0, 255.0]), 4)  # raw pixels, not intensities
+    with pytest.raises(ValueError, match=r"latency: `num_steps` must be an int in \[1, inf\]; got 0"):
         tj.latency(jnp.ones(3), 0)
-    with pytest.raises(ValueError, match="unknown method 'exp'"):
+    with pytest.raises(ValueError, match="latency: unknown method 'exp'"):
         tj.latency(jnp.ones(3), 4, method="exp")
-    with pytest.raises(ValueError, match="`threshold` must be > 0"):
+    with pytest.raises(ValueError, match=r"delta: `threshold` must be finite and in \(0.0, inf\]; got 0.0"):
         tj.delta(jnp.ones((3, 1)), threshold=0.0)
+
+
+def test_rate_checks_values_only_when_concrete():
+    x = jnp.array([0.2, 1.7])  # out of range, but traced under jit: clipped as documented
+    s = jax.jit(lambda x: tj.rate(jax.random.key(0), x, 50))(x)
+    assert float(s[:, 1].mean()) == 1.0

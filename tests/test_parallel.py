@@ -5,7 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import tacjax as tj
 from tacjax import parallel as par
+from tacjax.common.outputs import SpikesAndMembrane
 
 
 def _sigmoid(z):
@@ -32,10 +34,12 @@ def psu_sequential(x, tau, theta):
 @pytest.mark.parametrize("method", ["matmul", "scan"])
 @pytest.mark.parametrize("tau", [2.0, 5.0])
 def test_psu_matches_sequential_recurrence(method, tau):
-    x = jax.random.normal(jax.random.key(0), (12, 3, 4)) * 2
-    s, v = par.psu(x, tau=tau, threshold=1.0, method=method, return_membrane=True)
-    np.testing.assert_allclose(v, psu_sequential(x, tau, 1.0), rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(s, (np.asarray(v) >= 1.0).astype(np.float32))
+    x = jax.random.normal(jax.random.key(0), (12, 3, 4)) * 2 + 3.5  # fires at both tau
+    out = par.psu(x, tau=tau, threshold=1.0, method=method, return_membrane=True)
+    assert isinstance(out, SpikesAndMembrane)
+    np.testing.assert_allclose(out.membrane, psu_sequential(x, tau, 1.0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(out.spikes, (np.asarray(out.membrane) >= 1.0).astype(np.float32))
+    assert 0.05 < float(out.spikes.mean()) < 0.95
 
 
 def test_linear_recurrence():
@@ -50,19 +54,24 @@ def test_linear_recurrence():
 
 def test_ipsu_rpsu_reduce_and_are_causal():
     t = 6
-    x = jax.random.normal(jax.random.key(2), (t, 5))
+    x = jax.random.normal(jax.random.key(2), (t, 5)) * 2 + 2.0
     m1, m2 = par.psu_matrices(t, 2.0)
     zeros_w, zeros_b = jnp.zeros((t, t)), jnp.zeros(t)
-    # IPSU with W = 0, b = 0 is H(M2 X - theta)
-    np.testing.assert_array_equal(par.ipsu(x, zeros_w, zeros_b), (np.asarray(m2 @ x) >= 1.0))
+    # IPSU with W = 0, b = 0 is H(M2 X - theta) (M2 <= 0: negative input makes it fire)
+    s = par.ipsu(-x, zeros_w, zeros_b)
+    np.testing.assert_array_equal(s, (np.asarray(m2 @ -x) >= 1.0))
     # RPSU with W = 0, b = 0: sigma(0) = 1/2 everywhere
     v = m1 @ x + m2 @ jnp.full_like(x, 0.5)
-    np.testing.assert_array_equal(par.rpsu(x, zeros_w, zeros_b), (np.asarray(v) >= 1.0))
-    # causality: changing x at the last step leaves earlier outputs unchanged
+    s2 = par.rpsu(x, zeros_w, zeros_b)
+    np.testing.assert_array_equal(s2, (np.asarray(v) >= 1.0))
+    assert 0.1 < float(s.mean()) < 0.9 and 0.1 < float(s2.mean()) < 0.9  # neither comparison is vacuous
+    # causality: changing x at the last step changes the last output only
     w = jax.random.normal(jax.random.key(3), (t, t))
     x2 = x.at[-1].add(10.0)
     for f in (par.ipsu, par.rpsu):
-        np.testing.assert_array_equal(f(x, w, zeros_b)[:-1], f(x2, w, zeros_b)[:-1])
+        a, b = f(x, w, zeros_b), f(x2, w, zeros_b)
+        np.testing.assert_array_equal(a[:-1], b[:-1])
+        assert bool(jnp.any(a[-1] != b[-1]))
 
 
 def test_psn_variants():
@@ -91,15 +100,26 @@ def test_gradients_flow_and_vmap():
     np.testing.assert_array_equal(out[1], par.psu(x, tau=4.0))
 
 
+def test_surrogate_by_name():
+    x = jax.random.normal(jax.random.key(7), (6, 3))
+    g = jax.grad(lambda x: par.psu(x, surrogate="triangle").sum())(x)
+    g_fn = jax.grad(lambda x: par.psu(x, surrogate=tj.triangle).sum())(x)
+    g_default = jax.grad(lambda x: par.psu(x).sum())(x)
+    np.testing.assert_array_equal(g, g_fn)
+    assert not np.allclose(g, g_default)  # the name selected triangle, not the default atan
+
+
 def test_bad_inputs():
     x = jnp.zeros((4, 2))
     with pytest.raises(ValueError, match=r"`w` must have shape \(T, T\) = \(4, 4\); got \(3, 3\)"):
         par.psn(x, jnp.zeros((3, 3)), jnp.zeros(4))
     with pytest.raises(ValueError, match=r"`b` must have shape \(T,\) = \(4,\); got \(2,\)"):
         par.ipsu(x, jnp.zeros((4, 4)), jnp.zeros(2))
-    with pytest.raises(ValueError, match="`tau` must be > 1"):
+    with pytest.raises(ValueError, match=r"psu_matrices: `tau` must be finite and in \(1.0, inf\]; got 0.5"):
         par.psu_matrices(4, 0.5)
     with pytest.raises(ValueError, match="1 <= order <= T = 4; got order=5"):
         par.masked_psn(x, jnp.zeros((4, 4)), jnp.zeros(4), 5)
     with pytest.raises(TypeError, match="floating"):
         par.psu(jnp.zeros((4, 2), jnp.int32))
+    with pytest.raises(TypeError, match=r"masked_psn: `order` must be a static Python int.*traced value\.\n"):
+        jax.jit(lambda o: par.masked_psn(x, jnp.zeros((4, 4)), jnp.zeros(4), o))(2)

@@ -73,6 +73,19 @@ def test_get_surrogate_and_surrogate_grad():
         tj.get_surrogate("relu")
 
 
-def test_integer_input_rejected():
-    with pytest.raises(TypeError, match="must be floating"):
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="fast_sigmoid: argument `x` must have a floating dtype"):
         tj.fast_sigmoid(jnp.arange(3))
+    with pytest.raises(TypeError, match=r"get_surrogate: `surrogate` must be one of .*got int 3"):
+        tj.get_surrogate(3)
+    with pytest.raises(ValueError, match=r"get_surrogate: `slope` must be .*\(0.0, inf\]; got -1.0"):
+        tj.get_surrogate("atan", -1.0)
+    with pytest.raises(ValueError, match=r"get_surrogate: `slope` must be finite.*got nan"):
+        tj.get_surrogate("atan", float("nan"))
+    with pytest.raises(ValueError, match="surrogate_grad: unknown surrogate 'relu'"):
+        tj.surrogate_grad("relu", X)
+
+
+def test_surrogate_grad_by_name():
+    np.testing.assert_allclose(tj.surrogate_grad("triangle", X), CLOSED_FORM["triangle"](np.asarray(X), 1.0),
+                               atol=1e-7)

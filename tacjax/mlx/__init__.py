@@ -27,8 +27,10 @@ The same public names, signatures, defaults and semantics as ``tacjax`` (time-ma
   bcoo/bcsr/product); ``tacjax.mlx.nn`` and ``tacjax.mlx.models`` are ``mlx.nn`` twins of
   ``tacjax.nn`` / ``tacjax.models``; ``tacjax.mlx.convert`` moves weights between the two
   (import these four explicitly, as their JAX counterparts).
-* ``*_dynamic``: MLX has no tracing, so K is always concrete; these forms keep the JAX
+* ``*_dynamic``: MLX evaluates K outside ``mx.compile``/``mx.vmap``; these forms keep the JAX
   full-length row layout for parity, but a Python loop over K with ``tac``/``tac_tp`` is faster.
+* Value checks (NaN, ranges; ``tacjax.common.docs.VALUE_CHECKS``) run whenever a value can be
+  evaluated, i.e. outside ``mx.compile``/``mx.vmap``; each costs one synchronisation.
 """
 
 try:

@@ -1,15 +1,36 @@
-"""Input validation for the MLX mirror (private): the same checks and messages as ``tacjax._checks``.
+"""MLX adapter of the shared argument checks (private): the twin of ``tacjax._checks``.
 
-MLX evaluates lazily but has no tracers, so value checks (NaN, binary spikes) always run; they
-force an evaluation of the checked array (``mx.eval``) and so cost one synchronisation.
+The checks and their messages live in ``tacjax.common.checks`` (backend-free, re-exported here);
+this module adds what needs MLX: array conversion, telling concrete arrays from the placeholders
+of ``mx.compile``/``mx.vmap``, and fetching concrete values for the value checks. MLX has no
+tracers otherwise, so value checks usually run; each forces an evaluation of the checked array
+(one synchronisation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import mlx.core as mx
 import numpy as np
+
+from tacjax.common import tac as _tac
+from tacjax.common.arguments import check_callable, check_int  # noqa: F401  (re-exported)
+from tacjax.common.checks import (  # noqa: F401  (re-exported for tacjax.mlx.*)
+    check_broadcasts_to,
+    check_floating,
+    check_floating_dtype,
+    check_min_rank,
+    check_op_output,
+    check_operand,
+    check_rank,
+    check_same_shape,
+    check_state_shape,
+    check_values,
+    describe,
+    dtype_name,
+    is_floating_dtype,
+    one_of,
+    shape_of,
+)
 
 
 def asarray(x) -> mx.array:
@@ -27,48 +48,33 @@ def param(p, dtype) -> mx.array:
     return (p if isinstance(p, mx.array) else asarray(p)).astype(dtype)
 
 
-def shape(p) -> tuple[int, ...]:
-    """Shape of an ``mx.array``, NumPy array or Python scalar."""
-    return tuple(p.shape) if isinstance(p, mx.array) else tuple(np.shape(p))
-
-
 def is_floating(dtype) -> bool:
-    return mx.issubdtype(dtype, mx.floating)
+    """True for MLX floating dtypes (``tacjax.common.checks.is_floating_dtype``)."""
+    return is_floating_dtype(dtype)
 
 
-def check_floating(x: mx.array, name: str, fn: str) -> None:
-    """Raise TypeError unless ``x`` has a floating dtype."""
-    if not is_floating(x.dtype):
-        raise TypeError(
-            f"{fn}: argument `{name}` must have a floating dtype (float32, bfloat16, ...); "
-            f"got dtype {x.dtype} with shape {tuple(x.shape)}. Cast it first, e.g. "
-            f"x.astype(mx.float32)."
-        )
+def concrete_values(x) -> np.ndarray | None:
+    """Host values of an ``mx.array`` (float64 for floating ones); None inside ``mx.compile``/``mx.vmap``.
 
-
-def check_min_rank(x: mx.array, rank: int, name: str, fn: str, expected: str) -> None:
-    """Raise ValueError unless ``x.ndim >= rank``."""
-    if x.ndim < rank:
-        raise ValueError(
-            f"{fn}: argument `{name}` must have at least {rank} dimensions, shape {expected}; "
-            f"got shape {tuple(x.shape)}."
-        )
-
-
-def check_broadcasts_to(p, target: Sequence[int], name: str, fn: str) -> None:
-    """Raise ValueError unless ``p`` broadcasts to ``target`` without enlarging it."""
-    pshape = shape(p)
-    target = tuple(target)
+    Anything that is not an ``mx.array`` is returned as is, so that ``check_values`` reports a
+    wrong type itself.
+    """
+    if not isinstance(x, mx.array):
+        return x
     try:
-        out = np.broadcast_shapes(pshape, target)
-    except ValueError:
-        out = None
-    if out != target:
-        raise ValueError(
-            f"{fn}: `{name}` of shape {pshape} does not broadcast to the per-step state shape "
-            f"{target}; expected a scalar or a shape that broadcasts to {target} "
-            f"(e.g. ({target[-1] if target else 1},) for a per-channel value)."
-        )
+        a = np.asarray(x.astype(mx.float32) if is_floating_dtype(x.dtype) else x)
+    except ValueError as e:  # a placeholder of a function transformation cannot be evaluated
+        if "[eval]" in str(e):
+            return None
+        raise
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+def check_param_values(p, name: str, fn: str, **rule) -> None:
+    """``check_values`` on ``p`` when it is concrete (no-op inside ``mx.compile``/``mx.vmap``)."""
+    values = concrete_values(p)
+    if values is not None:
+        check_values(values, name, fn, **rule)
 
 
 def check_static_k(k, num_steps: int, fn: str, name: str = "k") -> int:
@@ -78,27 +84,6 @@ def check_static_k(k, num_steps: int, fn: str, name: str = "k") -> int:
     """
     if isinstance(k, mx.array):
         if k.ndim != 0 or not mx.issubdtype(k.dtype, mx.integer):
-            raise TypeError(f"{fn}: `{name}` must be an int; got an array of dtype {k.dtype} "
-                            f"and shape {tuple(k.shape)}.")
+            raise TypeError(f"{fn}: `{name}` must be an int; got {describe(k)}.")
         k = k.item()
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise TypeError(f"{fn}: `{name}` must be an int; got {type(k).__name__} {k!r}.")
-    k = int(k)
-    if k < 1 or k > num_steps:
-        raise ValueError(
-            f"{fn}: `{name}` must satisfy 1 <= {name} <= T = {num_steps}; got {name}={k}."
-        )
-    return k
-
-
-def check_no_nan(x: mx.array, name: str, fn: str) -> None:
-    """Raise ValueError if ``x`` contains NaN (evaluates ``x``)."""
-    if mx.any(mx.isnan(x)).item():
-        raise ValueError(f"{fn}: argument `{name}` contains NaN (shape {tuple(x.shape)}).")
-
-
-def one_of(value: str, allowed: Sequence[str], name: str, fn: str) -> str:
-    """Raise ValueError unless ``value`` is one of ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"{fn}: unknown {name} {value!r}; expected one of {tuple(allowed)}.")
-    return value
+    return _tac.check_k(k, num_steps, fn, name)

@@ -1,38 +1,41 @@
 """Temporal Aggregated Convolution in MLX: aggregate K frames, call the linear op once per chunk.
 
-Mirror of ``tacjax.aggregate`` (see its module doc for the method). For a chunk ``c`` of K
-consecutive frames::
-
-    X_agg[c] = sum_{j=0}^{K-1} w[j] * X[c*K + j]          # "beta": w[j] = beta**(K-1-j)
-    I[c]     = op(X_agg[c])                                 # one op call instead of K
-
-* ``tac`` (collapse): one LIF step per chunk with leak ``beta**K``; ``ceil(T/K)`` output steps.
-* ``tac_tp`` (preserve): ``I[c]`` drives K ordinary LIF steps; T output steps.
-
-Short last chunk (``T % K = L != 0``): the last chunk uses the *last* ``L`` weights
-(``w[K-L:]``), "mean" divides by ``L``, ``tac`` uses the leak ``beta**L`` for that step and
-``tac_tp`` runs ``L`` steps for it, exactly as in JAX.
-
-``op`` is any MLX callable on a batch ``[N, ...]``, e.g. ``lambda z: mx.conv2d(z, w, padding=1)``
-with an MLX weight ``w`` of layout ``(O, kh, kw, I)``, or an ``mlx.nn.Conv2d``. A JAX HWIO kernel
-converts with ``tacjax.mlx.convert.hwio_to_ohwi``. ``k`` is a Python int (a 0-d integer
-``mx.array`` is accepted too).
+Mirror of ``tacjax.aggregate``. ``op`` is any MLX callable on a batch ``[N, ...]``, e.g.
+``lambda z: mx.conv2d(z, w, padding=1)`` with an MLX weight ``w`` of layout ``(O, kh, kw, I)``, or
+an ``mlx.nn.Conv2d``. A JAX HWIO kernel converts with ``tacjax.mlx.convert.hwio_to_ohwi``. ``k`` is
+a Python int (a 0-d integer ``mx.array`` is accepted too). Low-precision input is aggregated in
+float32 and the neurons integrate in float32 (outputs in the input's dtype).
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Callable
 
 import mlx.core as mx
-import numpy as np
 
-from tacjax.aggregate import MODES, WEIGHTS, chunk_lengths  # backend-free: plain Python
+from tacjax.common import docs
+from tacjax.common.checks import UNIT_INTERVAL
+from tacjax.common.tac import (
+    MODES,
+    SHARES,
+    WEIGHTS,
+    chunk_lengths,
+    constant_weights,
+    conv_calls,
+    share_scales,
+    weight_exponents,
+    weight_logits,
+)
 from tacjax.mlx import _checks
-from tacjax.mlx.neurons import LIFParams, _check_v0, _lif_scan, _update, _validate
+from tacjax.mlx.neurons._common import check_params, check_state_shape, compute_dtype, resolve_surrogate
+from tacjax.mlx.neurons.lif import LIFParams, _leaves, _lif_scan, _update, _validate
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
 
+__doc__ += docs.TAC
+
 __all__ = [
+    "MODES",
     "WEIGHTS",
     "aggregate",
     "aggregation_weights",
@@ -46,57 +49,59 @@ __all__ = [
 LinearOp = Callable[[mx.array], mx.array]
 
 
-def conv_calls(num_steps: int, k: int, mode: str) -> int:
-    """Number of per-sample ``op`` (convolution) applications over T steps.
+def init_weight_logits(k: int, beta: float = 0.9) -> mx.array:
+    """Logits for learnable aggregation: ``softmax`` of them is proportional to the "beta" weights.
 
     Args:
-        num_steps: T.
-        k: chunk length K (ignored for "baseline").
-        mode: "baseline" (one per frame: T), "tac" or "tac_tp" (one per chunk: ``ceil(T/K)``).
+        k: K, a positive int.
+        beta: a concrete scalar in ``(0, 1]`` (these logits initialise parameters).
+
+    Returns:
+        ``[K]`` float32 logits ``(K-1-j) * log(beta)``; pass ``mx.softmax(logits)`` as ``weights``.
     """
-    _checks.one_of(mode, MODES, "mode", "conv_calls")
-    if mode == "baseline":
-        return int(num_steps)
-    k = _checks.check_static_k(k, num_steps, "conv_calls")
-    return math.ceil(num_steps / k)
-
-
-def init_weight_logits(k: int, beta: float = 0.9) -> mx.array:
-    """Logits for learnable aggregation: ``softmax`` of them starts proportional to beta weights.
-
-    Returns ``[K]`` float32 logits ``(K-1-j) * log(beta)``; pass ``mx.softmax(logits)`` as ``weights``.
-    """
-    return (k - 1 - mx.arange(k)) * mx.log(_checks.param(beta, mx.float32))
+    values = _checks.concrete_values(beta)
+    if values is None:
+        raise TypeError("init_weight_logits: `beta` must be a concrete number (it initialises "
+                        "parameters); got a placeholder of mx.compile/mx.vmap.")
+    return _checks.param(weight_logits(k, values), mx.float32)
 
 
 def aggregation_weights(k: int, weights="beta", beta=0.9, dtype=mx.float32) -> mx.array:
     """The K chunk weights ``w[j]`` applied to frame ``j`` of a full chunk.
 
     Args:
-        k: K.
+        k: K, a positive int.
         weights: "beta" (``beta**(K-1-j)``), "sum" (ones), "mean" (``1/K``) or an explicit ``[K]``
-            array (learnable TAC).
-        beta: decay for "beta": scalar, or an array broadcastable to one frame (per input
-            channel); then the result is ``[K, *beta.shape]``.
-        dtype: result dtype.
+            floating array (learnable TAC).
+        beta: decay for "beta" in [0, 1]: scalar, or an array broadcastable to one frame (per
+            input channel); then the result is ``[K, *beta.shape]``.
+        dtype: result dtype (floating).
 
     Returns:
         ``[K]`` (or ``[K, *beta.shape]``) weights.
     """
+    k = _checks.check_int(k, "aggregation_weights", "k")
+    _checks.check_floating_dtype(dtype, "dtype", "aggregation_weights")
+    return _weights(k, weights, beta, dtype, "aggregation_weights")
+
+
+def _weights(k: int, weights, beta, dtype, fn: str, beta_name: str = "beta"):
+    """``aggregation_weights`` with validated ``k``; errors name ``fn`` and ``beta_name``."""
     if isinstance(weights, str):
-        _checks.one_of(weights, WEIGHTS, "weights", "aggregate")
-        if weights == "sum":
-            return mx.ones((k,), dtype)
-        if weights == "mean":
-            return mx.full((k,), 1.0 / k, dtype)
+        _checks.one_of(weights, WEIGHTS, "weights", fn)
+        if weights != "beta":
+            return _checks.param(constant_weights(k, weights), dtype)
+        _checks.check_param_values(beta, beta_name, fn, **UNIT_INTERVAL)
         beta = _checks.param(beta, dtype)
-        powers = mx.arange(k - 1, -1, -1).reshape((k,) + (1,) * beta.ndim).astype(dtype)
-        return (beta[None] ** powers).astype(dtype)
+        return beta[None] ** _checks.param(weight_exponents(k), dtype).reshape((k,) + (1,) * beta.ndim)
+    if not hasattr(weights, "shape") and not isinstance(weights, list | tuple):
+        raise TypeError(f"{fn}: `weights` must be one of {WEIGHTS} or a [K] array; got "
+                        f"{_checks.describe(weights)}.")
     w = _checks.asarray(weights)
     if tuple(w.shape) != (k,):
-        raise ValueError(f"aggregate: explicit `weights` must have shape (K,) = ({k},); "
-                         f"got {tuple(w.shape)}.")
-    _checks.check_floating(w, "weights", "aggregate")
+        raise ValueError(f"{fn}: explicit `weights` must have shape (K,) = ({k},); got {tuple(w.shape)}.")
+    _checks.check_floating(w, "weights", fn)
+    _checks.check_param_values(w, "weights", fn)
     return w.astype(dtype)
 
 
@@ -107,10 +112,11 @@ def aggregate(x: mx.array, k: int, weights="beta", beta=0.9) -> mx.array:
         x: frames ``[T, ...]`` (floating).
         k: chunk length, int, ``1 <= k <= T``.
         weights: "beta", "sum", "mean", or an explicit ``[K]`` array (see ``aggregation_weights``).
-        beta: decay for "beta", scalar or broadcastable to ``x.shape[1:]``.
+        beta: decay for "beta" in [0, 1], scalar or broadcastable to ``x.shape[1:]``.
 
     Returns:
-        ``[ceil(T/K), ...]`` aggregated frames (see the module doc for the short last chunk).
+        ``[ceil(T/K), ...]`` aggregated frames in ``x``'s dtype (see the module doc for the short
+        last chunk: "mean" is the chunk sum over K, or over L for a short last chunk).
     """
     x = _checks.asarray(x)
     _checks.check_min_rank(x, 1, "x", "aggregate", "[T, ...]")
@@ -118,63 +124,75 @@ def aggregate(x: mx.array, k: int, weights="beta", beta=0.9) -> mx.array:
     k = _checks.check_static_k(k, x.shape[0], "aggregate")
     if isinstance(weights, str) and weights == "beta":
         _checks.check_broadcasts_to(beta, x.shape[1:], "beta", "aggregate")
-    w = aggregation_weights(k, weights, beta, x.dtype)
-    return _aggregate(x, k, w, mean=isinstance(weights, str) and weights == "mean")
+    w = _weights(k, weights, beta, compute_dtype(x.dtype), "aggregate")
+    return _aggregate(x, k, w, mean=isinstance(weights, str) and weights == "mean").astype(x.dtype)
 
 
 def _aggregate(x, k: int, w, *, mean: bool = False):
-    """Core of ``aggregate`` with validated arguments; ``w`` is ``[K, ...]``."""
+    """Core of ``aggregate`` (validated arguments, ``w`` ``[K, ...]``); result in ``w``'s dtype or wider."""
     num_steps = x.shape[0]
     if k == 1:
         return x * w[0] if not mean else x
     n_full, rem = divmod(num_steps, k)
-    if rem:  # the short chunk sits at the *end* of a zero-padded full chunk: it sees w[K-L:]
+    if rem:  # put the short chunk at the *end* of a zero-padded full chunk: it sees w[K-L:]
         pad = mx.zeros((k - rem, *x.shape[1:]), x.dtype)
         x = mx.concatenate([x[: n_full * k], pad, x[n_full * k:]], axis=0)
     xr = x.reshape(x.shape[0] // k, k, *x.shape[1:])
-    acc = xr[:, 0] * w[0]
-    for j in range(1, k):
-        acc = acc + xr[:, j] * w[j]
+    acc = _chunk_sum(xr, w)
     if mean and rem:
-        acc = mx.concatenate([acc[:-1], acc[-1:] * mx.array(k / rem, x.dtype)], axis=0)
+        acc = mx.concatenate([acc[:-1], acc[-1:] * mx.array(k / rem, acc.dtype)], axis=0)
+    return acc
+
+
+def _chunk_sum(xr, w):
+    """``sum_j w[j] * xr[:, j]``: ``[C, K, ...] x [K, ...] -> [C, ...]`` (JAX's custom-JVP trick is
+    not needed: MLX does not fuse the sum into the weight-gradient convolution)."""
+    acc = xr[:, 0] * w[0]
+    for j in range(1, xr.shape[1]):
+        acc = acc + xr[:, j] * w[j]
     return acc
 
 
 def _fold_apply(op: LinearOp, frames, fn: str):
     """Apply ``op`` once to ``[C, B, ...]`` frames folded into a ``[C*B, ...]`` batch."""
-    if not callable(op):
-        raise TypeError(f"{fn}: `op` must be a callable linear map on a batch [N, ...]; got "
-                        f"{type(op).__name__}.")
+    _checks.check_callable(op, fn, "op", expected="a callable linear map on a batch [N, ...]")
     c, b = frames.shape[:2]
     out = op(frames.reshape(c * b, *frames.shape[2:]))
-    if not isinstance(out, mx.array) or out.ndim < 1 or out.shape[0] != c * b:
-        raise ValueError(f"{fn}: `op` must return an mx.array that keeps the batch axis: given a "
-                         f"batch of {c * b} (chunks x batch) it returned "
-                         f"{type(out).__name__} of shape {_checks.shape(out)}.")
+    _checks.check_op_output(out, c * b, fn, mx.array, "mx.array")
     return out.reshape(c, b, *out.shape[1:])
 
 
-def _prepare(x, op, k, params, weights, agg_beta, fn):
-    """Validate the common arguments of tac/tac_tp; return (x, k, weights array, mean flag)."""
+def _chunk_currents(x, op, k, params, weights, agg_beta, v0, surrogate, fn):
+    """Shared front half of tac/tac_tp: validate, aggregate, one ``op`` call.
+
+    Returns ``(k, chunk lengths, current [ceil(T/K), B, ...out], spike function)``.
+    """
     x = _checks.asarray(x)
     _checks.check_min_rank(x, 2, "x", fn, "[T, B, ...]")
     _checks.check_floating(x, "x", fn)
-    if not isinstance(params, LIFParams):
-        raise TypeError(f"{fn}: `params` must be a LIFParams (tacjax.mlx.LIFParams); got "
-                        f"{type(params).__module__}.{type(params).__name__}.")
+    surrogate = resolve_surrogate(surrogate, fn)
+    check_params(params, LIFParams, {}, (), fn)
     k = _checks.check_static_k(k, x.shape[0], fn)
     if isinstance(weights, str) and weights == "beta":
         b = params.beta if agg_beta is None else agg_beta
-        if agg_beta is None and len(_checks.shape(b)) > 0:
+        if agg_beta is None and len(_checks.shape_of(b)) > 0:
             raise ValueError(
-                f"{fn}: params.beta has shape {_checks.shape(b)} (per output channel) but the "
+                f"{fn}: params.beta has shape {_checks.shape_of(b)} (per output channel) but the "
                 f"aggregation acts on the input frames {tuple(x.shape[2:])}: pass `agg_beta` "
                 f"(scalar, or broadcastable to {tuple(x.shape[1:])}) or explicit `weights`.")
         _checks.check_broadcasts_to(b, x.shape[1:], "agg_beta", fn)
+    elif agg_beta is not None:
+        raise ValueError(f"{fn}: `agg_beta` is used only by weights='beta'; got weights="
+                         f"{weights if isinstance(weights, str) else 'an explicit array'} and "
+                         f"agg_beta={agg_beta!r}.")
     else:
         b = 0.0
-    w = aggregation_weights(k, weights, b, x.dtype)
-    return x, k, w, isinstance(weights, str) and weights == "mean"
+    w = _weights(k, weights, b, compute_dtype(x.dtype), fn, "params.beta" if agg_beta is None else "agg_beta")
+    mean = isinstance(weights, str) and weights == "mean"
+    current = _fold_apply(op, _aggregate(x, k, w, mean=mean).astype(x.dtype), fn)
+    _validate(current, params, fn, current.shape[1:])
+    check_state_shape(v0, current.shape[1:], "v0", fn)
+    return k, chunk_lengths(x.shape[0], k), current, surrogate
 
 
 def tac(
@@ -185,7 +203,7 @@ def tac(
     *,
     weights="beta",
     agg_beta=None,
-    surrogate: SpikeFn = fast_sigmoid,
+    surrogate: SpikeFn | str = fast_sigmoid,
     v0: mx.array | None = None,
     return_membrane: bool = False,
 ) -> tuple[mx.array, mx.array]:
@@ -193,36 +211,33 @@ def tac(
 
     Args:
         x: input spikes or currents ``[T, B, ...]`` (e.g. NHWC frames ``[T, B, H, W, C]``).
-        op: linear map on a batch ``[N, ...] -> [N, ...out]`` (an MLX conv closure, a dense layer).
+        op: linear map on a batch ``[N, ...] -> [N, ...out]`` (an MLX conv closure, a dense
+            layer) returning one array.
         k: chunk length K, int, ``1 <= k <= T``.
-        params: LIF parameters of the output neurons (broadcast to ``[B, ...out]``).
+        params: LIF parameters of the output neurons (each field broadcasts to ``[B, ...out]``).
         weights: aggregation weights: "beta", "sum", "mean" or an explicit ``[K]`` array.
-        agg_beta: decay used by ``weights="beta"``; defaults to ``params.beta`` (must then be
-            scalar or broadcast to the *input* frame).
-        surrogate: spike function for the neurons.
+        agg_beta: the decay of ``weights="beta"`` (only used there), a scalar or an array
+            broadcastable to the *input* frame ``x.shape[1:]`` (per input channel). None takes
+            ``params.beta``, which must then be a scalar (a per-output-channel beta does not act
+            on the input frames).
+        surrogate: spike function for the neurons, or its name.
         v0: initial membrane ``[B, ...out]``.
         return_membrane: return the membrane trace before reset ``[ceil(T/K), B, ...out]``.
 
     Returns:
         ``(spikes, v_final)``: spikes ``[ceil(T/K), B, ...out]``, final membrane ``[B, ...out]``
         (or the membrane trace instead, see ``return_membrane``). The leak per chunk is
-        ``beta**K`` (``beta**L`` for a short last chunk of L frames).
+        ``b = beta**K`` (``beta**L`` for a short last chunk of L frames), the leak term
+        ``(1 - b) * v_leak``.
     """
-    x, k, w, mean = _prepare(x, op, k, params, weights, agg_beta, "tac")
-    current = _fold_apply(op, _aggregate(x, k, w, mean=mean), "tac")
-    _validate(current, params, "tac", current.shape[1:])
-    _check_v0(v0, current.shape[1:], "tac")
-    lengths = chunk_lengths(x.shape[0], k)
-    beta = _checks.param(params.beta, x.dtype)
+    k, lengths, current, surrogate = _chunk_currents(x, op, k, params, weights, agg_beta, v0,
+                                                     surrogate, "tac")
+    beta = _checks.param(params.beta, compute_dtype(current.dtype))
     if lengths[-1] == k:
-        step_beta = None
-        leak = beta**k
+        step_beta, params = None, dataclasses.replace(params, beta=beta**k)
     else:
-        leak = beta
-        pw = mx.array(np.asarray(lengths, np.float32)).astype(x.dtype)
-        step_beta = beta[None] ** pw.reshape((-1,) + (1,) * beta.ndim)
-    return _lif_scan(current, leak, params.threshold, params.reset, params.detach_reset,
-                     surrogate=surrogate, v0=v0, return_membrane=return_membrane,
+        step_beta = beta[None] ** _checks.param(lengths, beta.dtype).reshape((-1,) + (1,) * beta.ndim)
+    return _lif_scan(current, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane,
                      step_beta=step_beta)
 
 
@@ -235,14 +250,14 @@ def tac_tp(
     share: str = "repeat",
     weights="beta",
     agg_beta=None,
-    surrogate: SpikeFn = fast_sigmoid,
+    surrogate: SpikeFn | str = fast_sigmoid,
     v0: mx.array | None = None,
     return_membrane: bool = False,
 ) -> tuple[mx.array, mx.array]:
     """TAC-TP (preserve): one ``op`` call per chunk, then K ordinary LIF steps per chunk.
 
-    Every step of chunk ``c`` receives the same current ``I[c]`` (``share="repeat"``) or
-    ``I[c] / L_c`` (``share="mean"``, L_c the chunk length).
+    Every step of chunk ``c`` receives the same current ``I[c]`` (``share="repeat"``, as in
+    the reference code) or ``I[c] / L_c`` (``share="mean"``, L_c the chunk length).
 
     Args:
         x, op, k, params, weights, agg_beta, surrogate, v0: as in ``tac``.
@@ -253,24 +268,29 @@ def tac_tp(
         ``(spikes, v_final)``: spikes ``[T, B, ...out]`` and the final membrane ``[B, ...out]``
         (or the membrane trace instead).
     """
-    _checks.one_of(share, ("repeat", "mean"), "share", "tac_tp")
-    x, k, w, mean = _prepare(x, op, k, params, weights, agg_beta, "tac_tp")
-    current = _fold_apply(op, _aggregate(x, k, w, mean=mean), "tac_tp")
-    _validate(current, params, "tac_tp", current.shape[1:])
-    _check_v0(v0, current.shape[1:], "tac_tp")
-    lengths = chunk_lengths(x.shape[0], k)
-    dtype = current.dtype
-    beta = _checks.param(params.beta, dtype)
-    thr = _checks.param(params.threshold, dtype)
+    _checks.one_of(share, SHARES, "share", "tac_tp")
+    k, lengths, current, surrogate = _chunk_currents(x, op, k, params, weights, agg_beta, v0,
+                                                     surrogate, "tac_tp")
+    return _repeat_scan(current, k, lengths, share_scales(lengths, share), params, surrogate, v0,
+                        return_membrane)
+
+
+def _repeat_scan(current, k, lengths, scales, params, surrogate, v0, return_membrane):
+    """LIF over chunks, ``lengths[c]`` steps per chunk with a shared input; returns T steps."""
+    out_dtype = current.dtype
+    dtype = compute_dtype(out_dtype)
+    p = _leaves(params, dtype)
+    current = current.astype(dtype)
+    if scales is not None:
+        current = current * _checks.param(scales, dtype).reshape((-1,) + (1,) * (current.ndim - 1))
     v = mx.zeros(current.shape[1:], dtype) if v0 is None else _checks.param(v0, dtype)
     spikes, membrane = [], []
     for c, n in enumerate(lengths):
-        i_c = current[c] * (1.0 / n) if share == "mean" else current[c]
         for _ in range(n):
-            h, s, v = _update(v, i_c, beta, thr, params.reset, params.detach_reset, surrogate)
-            spikes.append(s)
+            h, s, v = _update(v, current[c], p, params.reset, params.detach_reset, surrogate)
+            spikes.append(s.astype(out_dtype))
             if return_membrane:
-                membrane.append(h)
+                membrane.append(h.astype(out_dtype))
     if return_membrane:
         return mx.stack(spikes), mx.stack(membrane)
-    return mx.stack(spikes), v
+    return mx.stack(spikes), v.astype(out_dtype)

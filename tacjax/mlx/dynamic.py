@@ -1,71 +1,94 @@
 """Shape-stable TAC in MLX: outputs of full length T for every K, chunking expressed with masks.
 
 Mirror of ``tacjax.dynamic``. In JAX these forms exist so K can be *traced* (``vmap``/``jit``
-over K). MLX has no tracing constraint: K is always a concrete value (a Python int or a 0-d
-integer ``mx.array``), so a plain Python loop over K with the static ``tac``/``tac_tp`` is
-the fast way to sweep K here. The forms are still provided, with the same masked algorithm
-and the same row layout as JAX, so code written against ``tacjax`` ports unchanged and the
-full-length ``[T, ...]`` results for several K can be stacked. As in JAX, ``op`` runs on all
-T rows (rows past the last chunk are zero), so nothing is saved.
-
-Row layout: chunk ``c`` covers frames ``[c*K, min((c+1)*K, T))``; aggregated outputs put
-chunk ``c`` at row ``c`` and zeros in rows ``c >= ceil(T/K)`` (``chunk_mask``). Explicit
-weight arrays are not supported (as in JAX).
+over K). MLX evaluates K outside ``mx.compile``/``mx.vmap`` (a Python int or a 0-d integer
+``mx.array``), so a plain Python loop over K with the static ``tac``/``tac_tp`` is the fast way
+to sweep K here. The forms are still provided, with the same masked algorithm and the same row
+layout as JAX, so code written against ``tacjax`` ports unchanged and the full-length
+``[T, ...]`` results for several K can be stacked. As in JAX, ``op`` runs on all T rows (rows
+past the last chunk are zero), so nothing is saved. MLX has no checkify: ``checked=True``
+requires a concrete K (it raises inside ``mx.compile``/``mx.vmap``), where it is always checked.
 """
 
 from __future__ import annotations
 
 import mlx.core as mx
 
+from tacjax.common import docs
+from tacjax.common.checks import UNIT_INTERVAL
+from tacjax.common.tac import SHARES, WEIGHTS
 from tacjax.mlx import _checks
-from tacjax.mlx.aggregate import WEIGHTS, LinearOp, _fold_apply
-from tacjax.mlx.neurons import LIFParams, _check_v0, _lif_scan, _update, _validate
+from tacjax.mlx.aggregate import LinearOp, _fold_apply
+from tacjax.mlx.neurons._common import check_params, check_state_shape, compute_dtype, resolve_surrogate
+from tacjax.mlx.neurons.lif import LIFParams, _lif_scan, _validate
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
+
+__doc__ += docs.DYNAMIC
 
 __all__ = ["aggregate_dynamic", "chunk_mask", "tac_dynamic", "tac_tp_dynamic"]
 
 
+def _check_k(k, num_steps: int, fn: str, checked: bool = False):
+    """``k`` as a 0-d int32 array and whether it lies in ``[1, T]`` (a boolean array).
+
+    A concrete ``k`` outside ``[1, T]`` raises ValueError; with ``checked`` a placeholder ``k``
+    (inside ``mx.compile``/``mx.vmap``) raises too, else it is reported through the flag.
+    """
+    if not _checks.dtype_name(k).startswith(("int", "uint")):
+        raise TypeError(f"{fn}: `k` must be a scalar integer; got {_checks.describe(k)}. "
+                        f"Loop over K values in Python (MLX has no tracing).")
+    if len(_checks.shape_of(k)) != 0:
+        raise TypeError(f"{fn}: `k` must be a scalar integer; got shape {_checks.shape_of(k)}. "
+                        f"Loop over K values in Python (MLX has no tracing).")
+    value = _checks.concrete_values(k)
+    if value is not None and not 1 <= int(value) <= num_steps:
+        raise ValueError(f"{fn}: `k` must satisfy 1 <= k <= T = {num_steps}; got k={int(value)}.")
+    if checked and value is None:
+        raise ValueError(f"{fn}: checked=True needs a concrete `k` in MLX (no checkify); got a "
+                         f"placeholder of mx.compile/mx.vmap.")
+    k = _checks.param(k, mx.int32)
+    valid = (k >= 1) & (k <= num_steps)
+    return k, valid
+
+
+def _poison(valid, *arrays):
+    """Each array where ``valid``, NaN elsewhere (a K outside ``[1, T]`` gives no result)."""
+    return tuple(mx.where(valid, a, mx.array(float("nan"), a.dtype)) for a in arrays)
+
+
 def _chunk_geometry(num_steps: int, k):
-    """Per-frame chunk index, distance to chunk end, and per-row chunk lengths (int32)."""
-    k = k.astype(mx.int32) if isinstance(k, mx.array) else mx.array(k, mx.int32)
+    """Per-frame chunk index, distance to chunk end, and per-row chunk lengths (k >= 1)."""
+    k = mx.maximum(k, 1)  # an invalid k is reported by _check_k; keep the arithmetic defined
     t = mx.arange(num_steps, dtype=mx.int32)
     chunk = t // k
     end = mx.minimum((chunk + 1) * k, num_steps) - 1
     dist = end - t
-    rows = mx.arange(num_steps, dtype=mx.int32)
-    row_len = mx.maximum(mx.minimum((rows + 1) * k, num_steps) - rows * k, 0)
+    row_len = mx.maximum(mx.minimum((t + 1) * k, num_steps) - t * k, 0)
     return chunk, dist, row_len
 
 
 def chunk_mask(num_steps: int, k) -> mx.array:
-    """Boolean ``[T]``: True for the rows ``c < ceil(T/K)`` that hold a chunk."""
+    """Boolean ``[T]``: True for the rows ``c < ceil(T/K)`` that hold a chunk.
+
+    ``num_steps`` is a positive int; a concrete ``k`` outside ``[1, T]`` raises, a placeholder
+    one gives an all-False mask.
+    """
+    num_steps = _checks.check_int(num_steps, "chunk_mask", "num_steps")
+    k, valid = _check_k(k, num_steps, "chunk_mask")
     _, _, row_len = _chunk_geometry(num_steps, k)
-    return row_len > 0
+    return (row_len > 0) & valid
 
 
-def _check_k_dynamic(k, fn: str):
-    if isinstance(k, bool):
-        raise TypeError(f"{fn}: `k` must be a scalar integer; got bool {k!r}.")
-    if isinstance(k, int):
-        k = mx.array(k, mx.int32)
-    elif not isinstance(k, mx.array):
-        k = _checks.asarray(k)
-    if k.ndim != 0 or not mx.issubdtype(k.dtype, mx.integer):
-        raise TypeError(f"{fn}: `k` must be a scalar integer; got dtype {k.dtype} with shape "
-                        f"{tuple(k.shape)}. Loop over K values in Python (MLX has no tracing).")
-    if k.item() < 1:
-        raise ValueError(f"{fn}: `k` must be >= 1; got k={k.item()}.")
-    return k
-
-
-def aggregate_dynamic(x: mx.array, k, weights: str = "beta", beta=0.9) -> mx.array:
+def aggregate_dynamic(x: mx.array, k, weights: str = "beta", beta=0.9, *,
+                      checked: bool = False) -> mx.array:
     """Shape-stable ``aggregate``: returns ``[T, ...]`` with chunk ``c`` in row ``c``.
 
     Args:
         x: frames ``[T, ...]`` (floating).
-        k: chunk length, a scalar int (Python or 0-d ``mx.array``). ``k > T`` behaves as ``k = T``.
+        k: chunk length, a scalar int in ``[1, T]`` (Python or 0-d ``mx.array``).
         weights: "beta", "sum" or "mean".
-        beta: decay for "beta", a scalar.
+        beta: decay for "beta" in [0, 1], a scalar.
+        checked: require a concrete ``k`` (see the module doc).
 
     Returns:
         ``[T, ...]``: rows ``c < ceil(T/K)`` equal ``aggregate(x, K, weights, beta)``, the rest 0.
@@ -73,60 +96,49 @@ def aggregate_dynamic(x: mx.array, k, weights: str = "beta", beta=0.9) -> mx.arr
     x = _checks.asarray(x)
     _checks.check_min_rank(x, 1, "x", "aggregate_dynamic", "[T, ...]")
     _checks.check_floating(x, "x", "aggregate_dynamic")
-    k = _check_k_dynamic(k, "aggregate_dynamic")
+    k, valid = _check_k(k, x.shape[0], "aggregate_dynamic", checked)
+    return _poison(valid, _aggregate_rows(x, k, weights, beta, "aggregate_dynamic"))[0]
+
+
+def _aggregate_rows(x, k, weights, beta, fn, beta_name="beta"):
+    """``aggregate_dynamic`` with validated ``x`` and ``k``; errors name ``fn`` and ``beta_name``."""
     if not isinstance(weights, str):
-        raise TypeError("aggregate_dynamic: explicit weight arrays are not supported here; use "
-                        "weights='beta', 'sum' or 'mean', or the static path.")
-    _checks.one_of(weights, WEIGHTS, "weights", "aggregate_dynamic")
-    if len(_checks.shape(beta)) != 0:
-        raise ValueError(f"aggregate_dynamic: `beta` must be a scalar; got shape "
-                         f"{_checks.shape(beta)}.")
+        raise TypeError(f"{fn}: explicit weight arrays are not supported with a traced K; use "
+                        f"weights='beta', 'sum' or 'mean', or the static path.")
+    _checks.one_of(weights, WEIGHTS, "weights", fn)
+    if len(_checks.shape_of(beta)) != 0:
+        raise ValueError(f"{fn}: `{beta_name}` must be a scalar; got shape {_checks.shape_of(beta)}.")
+    _checks.check_param_values(beta, beta_name, fn, **UNIT_INTERVAL)
     num_steps = x.shape[0]
+    dtype = compute_dtype(x.dtype)
     chunk, dist, row_len = _chunk_geometry(num_steps, k)
     if weights == "beta":
-        wt = _checks.param(beta, x.dtype) ** dist.astype(x.dtype)
+        wt = _checks.param(beta, dtype) ** dist.astype(dtype)
     elif weights == "sum":
-        wt = mx.ones((num_steps,), x.dtype)
+        wt = mx.ones((num_steps,), dtype)
     else:
-        wt = 1.0 / row_len[chunk].astype(x.dtype)
+        wt = 1.0 / row_len[chunk].astype(dtype)
     rows = mx.arange(num_steps)
-    a = mx.where(rows[:, None] == chunk[None, :], wt[None, :], 0).astype(x.dtype)  # [T, T]
-    return (a @ x.reshape(num_steps, -1)).reshape(x.shape)
+    a = mx.where(rows[:, None] == chunk[None, :], wt[None, :], 0).astype(dtype)  # [T, T]
+    return (a @ x.reshape(num_steps, -1).astype(dtype)).reshape(x.shape).astype(x.dtype)
 
 
-def _dynamic_lif(current, step_beta, valid, params, surrogate, v0, return_membrane):
-    """LIF over rows; rows with ``valid == False`` neither change the state nor fire."""
-    dtype = current.dtype
-    thr = _checks.param(params.threshold, dtype)
-    v = mx.zeros(current.shape[1:], dtype) if v0 is None else _checks.param(v0, dtype)
-    spikes, membrane = [], []
-    for t in range(current.shape[0]):
-        ok = valid[t]
-        h, s, v_next = _update(v, current[t], step_beta[t], thr, params.reset, params.detach_reset,
-                               surrogate)
-        okd = ok.astype(dtype)
-        spikes.append(s * okd)
-        if return_membrane:
-            membrane.append(h * okd)
-        v = mx.where(ok, v_next, v)
-    if return_membrane:
-        return mx.stack(spikes), mx.stack(membrane)
-    return mx.stack(spikes), v
-
-
-def _prepare(x, op, k, params, weights, fn):
+def _prepare(x, op, k, params, weights, v0, surrogate, checked, fn):
+    """Validate, aggregate, one ``op`` call: ``(k, valid, current, spike function)``."""
     x = _checks.asarray(x)
     _checks.check_min_rank(x, 2, "x", fn, "[T, B, ...]")
-    if not isinstance(params, LIFParams):
-        raise TypeError(f"{fn}: `params` must be a LIFParams (tacjax.mlx.LIFParams); got "
-                        f"{type(params).__module__}.{type(params).__name__}.")
-    if weights == "beta" and len(_checks.shape(params.beta)) != 0:
-        raise ValueError(f"{fn}: per-channel params.beta (shape {_checks.shape(params.beta)}) is "
+    _checks.check_floating(x, "x", fn)
+    surrogate = resolve_surrogate(surrogate, fn)
+    check_params(params, LIFParams, {}, (), fn)
+    k, valid = _check_k(k, x.shape[0], fn, checked)
+    if weights == "beta" and len(_checks.shape_of(params.beta)) != 0:
+        raise ValueError(f"{fn}: per-channel params.beta (shape {_checks.shape_of(params.beta)}) is "
                          f"not supported with weights='beta' here; use the static `tac`.")
-    agg = aggregate_dynamic(x, k, weights, params.beta if weights == "beta" else 0.9)
+    agg = _aggregate_rows(x, k, weights, params.beta if weights == "beta" else 0.9, fn, "params.beta")
     current = _fold_apply(op, agg, fn)
     _validate(current, params, fn, current.shape[1:])
-    return x.shape[0], current
+    check_state_shape(v0, current.shape[1:], "v0", fn)
+    return k, valid, current, surrogate
 
 
 def tac_dynamic(
@@ -136,28 +148,33 @@ def tac_dynamic(
     params: LIFParams = LIFParams(),
     *,
     weights: str = "beta",
-    surrogate: SpikeFn = fast_sigmoid,
+    surrogate: SpikeFn | str = fast_sigmoid,
     v0: mx.array | None = None,
     return_membrane: bool = False,
+    checked: bool = False,
 ) -> tuple[mx.array, mx.array]:
     """Shape-stable ``tac``.
 
     Args:
-        x, op, params, weights, surrogate, v0, return_membrane: as in ``tac``
-            (``weights`` a string).
-        k: chunk length, a scalar int (Python or 0-d ``mx.array``).
+        x, op, params, weights, surrogate, v0, return_membrane: as in ``tac`` (``weights`` a
+            string, ``params.beta`` a scalar for "beta").
+        k: chunk length, a scalar int in ``[1, T]`` (Python or 0-d ``mx.array``).
+        checked: require a concrete ``k`` (see the module doc).
 
     Returns:
         ``(spikes, v_final)`` with spikes ``[T, B, ...out]``: rows ``c < ceil(T/K)`` equal
         ``tac``'s output, later rows are 0; ``v_final`` is the membrane after the last chunk.
         With ``return_membrane``, the membrane trace ``[T, B, ...out]`` (0 past the chunks).
+        All NaN for a placeholder K outside ``[1, T]``.
     """
-    num_steps, current = _prepare(x, op, k, params, weights, "tac_dynamic")
-    _check_v0(v0, current.shape[1:], "tac_dynamic")
-    _, _, row_len = _chunk_geometry(num_steps, k)
-    beta = _checks.param(params.beta, current.dtype)
-    step_beta = beta[None] ** row_len.astype(current.dtype).reshape((-1,) + (1,) * beta.ndim)
-    return _dynamic_lif(current, step_beta, row_len > 0, params, surrogate, v0, return_membrane)
+    k, valid, current, surrogate = _prepare(x, op, k, params, weights, v0, surrogate, checked,
+                                            "tac_dynamic")
+    _, _, row_len = _chunk_geometry(current.shape[0], k)
+    beta = _checks.param(params.beta, compute_dtype(current.dtype))
+    step_beta = beta[None] ** row_len.astype(beta.dtype).reshape((-1,) + (1,) * beta.ndim)
+    out = _lif_scan(current, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane,
+                    step_beta=step_beta, step_mask=row_len > 0)
+    return _poison(valid, *out)
 
 
 def tac_tp_dynamic(
@@ -168,23 +185,25 @@ def tac_tp_dynamic(
     *,
     share: str = "repeat",
     weights: str = "beta",
-    surrogate: SpikeFn = fast_sigmoid,
+    surrogate: SpikeFn | str = fast_sigmoid,
     v0: mx.array | None = None,
     return_membrane: bool = False,
+    checked: bool = False,
 ) -> tuple[mx.array, mx.array]:
     """Shape-stable ``tac_tp``; returns the same ``[T, B, ...out]`` as ``tac_tp``.
 
     Args:
         x, op, params, share, weights, surrogate, v0, return_membrane: as in ``tac_tp``.
-        k: chunk length, a scalar int (Python or 0-d ``mx.array``).
+        k: chunk length, a scalar int in ``[1, T]`` (Python or 0-d ``mx.array``).
+        checked: require a concrete ``k`` (see the module doc).
     """
-    _checks.one_of(share, ("repeat", "mean"), "share", "tac_tp_dynamic")
-    num_steps, current = _prepare(x, op, k, params, weights, "tac_tp_dynamic")
-    _check_v0(v0, current.shape[1:], "tac_tp_dynamic")
-    chunk, _, row_len = _chunk_geometry(num_steps, k)
+    _checks.one_of(share, SHARES, "share", "tac_tp_dynamic")
+    k, valid, current, surrogate = _prepare(x, op, k, params, weights, v0, surrogate, checked,
+                                            "tac_tp_dynamic")
+    chunk, _, row_len = _chunk_geometry(current.shape[0], k)
     drive = mx.take(current, chunk, axis=0)
     if share == "mean":
-        inv = 1.0 / row_len[chunk].astype(current.dtype)
-        drive = drive * inv.reshape((-1,) + (1,) * (drive.ndim - 1))
-    return _lif_scan(drive, params.beta, params.threshold, params.reset, params.detach_reset,
-                     surrogate=surrogate, v0=v0, return_membrane=return_membrane)
+        inv = 1.0 / row_len[chunk].astype(compute_dtype(drive.dtype))
+        drive = (drive * inv.reshape((-1,) + (1,) * (drive.ndim - 1))).astype(current.dtype)
+    out = _lif_scan(drive, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane)
+    return _poison(valid, *out)

@@ -2,6 +2,8 @@
 
 Mirror of ``tacjax.encoding``. ``latency``, ``delta`` and ``repeat`` are deterministic and give
 the same arrays as JAX on the same inputs (``mx.round`` rounds half to even, like ``jnp.round``).
+Intensities outside ``[0, 1]`` and NaN are rejected when ``x`` is concrete (always, outside
+``mx.compile``/``mx.vmap``).
 
 ``rate`` takes an MLX PRNG key (``mx.random.key(seed)``), not a JAX key: the two libraries use
 different generators, so the same seed gives *different* spike trains in the two backends.
@@ -14,15 +16,24 @@ from __future__ import annotations
 
 import mlx.core as mx
 
+from tacjax.common.checks import POSITIVE
 from tacjax.mlx import _checks
 
 __all__ = ["delta", "latency", "rate", "repeat"]
 
 
-def _num_steps(num_steps, fn: str) -> int:
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"{fn}: `num_steps` must be a positive int; got {num_steps!r}.")
-    return num_steps
+def _check_intensity(x, fn: str) -> mx.array:
+    """``x`` as a floating array whose concrete values lie in [0, 1]."""
+    x = _checks.asarray(x)
+    _checks.check_floating(x, "x", fn)
+    _checks.check_param_values(x, "x", fn, low=0.0, high=1.0)
+    return x
+
+
+def _check_key(key, fn: str) -> None:
+    if not isinstance(key, mx.array) or key.dtype != mx.uint32 or tuple(key.shape) != (2,):
+        raise TypeError(f"{fn}: `key` must be one MLX PRNG key (mx.random.key(seed), uint32 of "
+                        f"shape (2,)); got {_checks.describe(key)}.")
 
 
 def rate(
@@ -38,21 +49,19 @@ def rate(
     Args:
         key: an MLX PRNG key (``mx.random.key(seed)``); the same key gives the same spikes
             (but not the spikes JAX gives for the same seed).
-        x: intensities in ``[0, 1]``, any shape ``S`` (e.g. ``[B, H, W, C]``).
-        num_steps: T.
-        gain: scales the firing probability before clipping.
-        dtype: output dtype.
+        x: intensities in ``[0, 1]``, any shape ``S`` (e.g. ``[B, H, W, C]``), floating.
+        num_steps: T, a positive int.
+        gain: scales the firing probability (finite, > 0); ``gain * x`` above 1 fires always.
+        dtype: output dtype (floating).
 
     Returns:
         Binary spikes ``[T, *S]`` of ``dtype``.
     """
-    x = _checks.asarray(x)
-    _checks.check_floating(x, "x", "rate")
-    _checks.check_no_nan(x, "x", "rate")
-    num_steps = _num_steps(num_steps, "rate")
-    if not isinstance(key, mx.array) or key.dtype != mx.uint32 or tuple(key.shape) != (2,):
-        raise TypeError(f"rate: `key` must be an MLX PRNG key (mx.random.key(seed), uint32 of "
-                        f"shape (2,)); got {type(key).__name__} {_checks.shape(key)}.")
+    _check_key(key, "rate")
+    x = _check_intensity(x, "rate")
+    num_steps = _checks.check_int(num_steps, "rate", "num_steps")
+    _checks.check_param_values(gain, "gain", "rate", **POSITIVE)
+    _checks.check_floating_dtype(dtype, "dtype", "rate")
     p = mx.clip(gain * x.astype(mx.float32), 0.0, 1.0)
     return mx.random.bernoulli(p, (num_steps, *x.shape), key=key).astype(dtype)
 
@@ -69,26 +78,28 @@ def latency(
     """Latency (time-to-first-spike) coding: one spike per element, brighter fires earlier.
 
     ``method="linear"``: ``t = round((1 - x) * (T - 1))``.
-    ``method="log"``: ``t = tau * ln(x / (x - threshold))`` clipped to ``T - 1``. Elements with
-    ``x < threshold`` (or ``x <= threshold`` for "log") never fire.
+    ``method="log"`` (RC-circuit charge time, snnTorch's form): ``t = tau * ln(x / (x - threshold))``
+    clipped to ``T - 1``. Elements with ``x < threshold`` (or ``x <= threshold`` for "log")
+    never fire.
 
     Args:
-        x: intensities in ``[0, 1]``, any shape ``S``.
-        num_steps: T.
+        x: intensities in ``[0, 1]``, any shape ``S``, floating.
+        num_steps: T, a positive int.
         method: ``"linear"`` or ``"log"``.
-        tau: RC time constant in steps (``"log"`` only).
-        threshold: intensity below which no spike is emitted.
-        dtype: output dtype.
+        tau: RC time constant in steps, finite and > 0 (used by ``"log"`` only).
+        threshold: intensity below which no spike is emitted, in ``[0, 1)``.
+        dtype: output dtype (floating).
 
     Returns:
         Spikes ``[T, *S]`` with at most one 1 per element.
     """
-    x = _checks.asarray(x)
-    _checks.check_floating(x, "x", "latency")
-    _checks.check_no_nan(x, "x", "latency")
+    x = _check_intensity(x, "latency")
     _checks.one_of(method, ("linear", "log"), "method", "latency")
-    num_steps = _num_steps(num_steps, "latency")
-    xf = mx.clip(x.astype(mx.float32), 0.0, 1.0)
+    num_steps = _checks.check_int(num_steps, "latency", "num_steps")
+    _checks.check_param_values(tau, "tau", "latency", **POSITIVE)
+    _checks.check_param_values(threshold, "threshold", "latency", low=0.0, high=1.0, high_open=True)
+    _checks.check_floating_dtype(dtype, "dtype", "latency")
+    xf = mx.clip(x.astype(mx.float32), 0.0, 1.0)  # only placeholder values can still lie outside
     if method == "linear":
         t = mx.round((1.0 - xf) * (num_steps - 1))
         fires = xf >= threshold
@@ -111,11 +122,11 @@ def delta(
 
     ``s[t] = 1`` if ``x[t] - x[t-1] >= threshold``; with ``off_spikes`` also ``s[t] = -1``
     if ``x[t] - x[t-1] <= -threshold``. The step before ``t = 0`` is zeros, or ``x[0]``
-    itself when ``padding=True``.
+    itself when ``padding=True`` (so a constant start gives no spike).
 
     Args:
-        x: a time-major sequence ``[T, ...]`` (floating).
-        threshold: change needed to emit a spike (> 0).
+        x: a time-major sequence ``[T, ...]`` (floating, finite).
+        threshold: change needed to emit a spike (finite, > 0).
         off_spikes: emit -1 for decreases.
         padding: compare ``x[0]`` with itself instead of zeros.
 
@@ -125,8 +136,8 @@ def delta(
     x = _checks.asarray(x)
     _checks.check_floating(x, "x", "delta")
     _checks.check_min_rank(x, 1, "x", "delta", "[T, ...]")
-    if threshold <= 0:
-        raise ValueError(f"delta: `threshold` must be > 0; got {threshold}.")
+    _checks.check_param_values(x, "x", "delta")
+    _checks.check_param_values(threshold, "threshold", "delta", **POSITIVE)
     prev = mx.concatenate([x[:1] if padding else mx.zeros_like(x[:1]), x[:-1]], axis=0)
     d = x - prev
     on = (d >= threshold).astype(x.dtype)
@@ -140,11 +151,11 @@ def repeat(x: mx.array, num_steps: int) -> mx.array:
 
     Args:
         x: any shape ``S``.
-        num_steps: T.
+        num_steps: T, a positive int.
 
     Returns:
         ``[T, *S]``, a broadcast of ``x``.
     """
     x = _checks.asarray(x)
-    num_steps = _num_steps(num_steps, "repeat")
+    num_steps = _checks.check_int(num_steps, "repeat", "num_steps")
     return mx.broadcast_to(x[None], (num_steps, *x.shape))

@@ -1,21 +1,12 @@
 """Surrogate spike functions in MLX: exact Heaviside forward, smooth gradient backward.
 
-Mirror of ``tacjax.surrogate``: same names, signatures ``f(x, slope) -> spikes``, default slopes
-and gradient formulas (table below). Each function is an ``mx.custom_function`` whose custom
-VJP (reverse mode, used by ``mx.grad``/``mx.value_and_grad``) and custom JVP (forward mode,
-used by ``mx.jvp`` and ``surrogate_grad``) return ``g(x, slope)``; ``slope`` gets a zero
-gradient. Each public function carries ``.grad`` (the closed form, on ``mx.array``) and
-``.default_slope``, like its JAX twin.
-
-=================  ======================================================  ===============
-name               gradient ``g(x, slope)``                                default slope
-=================  ======================================================  ===============
-fast_sigmoid       ``1 / (1 + slope*|x|)**2``                              25.0
-atan               ``(slope/2) / (1 + (pi/2 * slope * x)**2)``             2.0
-sigmoid            ``slope * s * (1 - s)``, ``s = sigmoid(slope*x)``       4.0
-triangle           ``slope * max(0, 1 - slope*|x|)``                       1.0
-straight_through   ``slope`` everywhere                                    1.0
-=================  ======================================================  ===============
+Mirror of ``tacjax.surrogate``: the same names, signatures ``f(x, slope) -> spikes``, default
+slopes and gradient formulas (``tacjax.common.surrogates.SURROGATE_TABLE``). Each function is an
+``mx.custom_function`` whose custom VJP (reverse mode, used by ``mx.grad``/``mx.value_and_grad``)
+and custom JVP (forward mode, used by ``mx.jvp`` and ``surrogate_grad``) return ``g(x, slope)``;
+``slope`` gets a zero gradient. Each public function carries ``.grad`` (the closed form, on
+``mx.array``) and ``.default_slope``, like its JAX twin. A neuron's ``surrogate`` may also be a
+surrogate's name (resolved through ``get_surrogate``).
 """
 
 from __future__ import annotations
@@ -25,6 +16,7 @@ from collections.abc import Callable
 
 import mlx.core as mx
 
+from tacjax.common.surrogates import SLOPE_RULE, SURROGATE_TABLE, check_surrogate_name
 from tacjax.mlx import _checks
 
 __all__ = [
@@ -50,7 +42,9 @@ def heaviside(x: mx.array) -> mx.array:
     return (x >= 0).astype(x.dtype)
 
 
-def _make(name: str, grad: Callable[[mx.array, mx.array], mx.array], default: float, doc: str):
+def _make(name: str, grad: Callable[[mx.array, mx.array], mx.array]):
+    default, doc = SURROGATE_TABLE[name]
+
     @mx.custom_function
     def spike(x, slope):
         return (x >= 0).astype(x.dtype)
@@ -71,11 +65,7 @@ def _make(name: str, grad: Callable[[mx.array, mx.array], mx.array], default: fl
 
     def fn(x: mx.array, slope: mx.array | float = default) -> mx.array:
         x = _checks.asarray(x)
-        if not _checks.is_floating(x.dtype):
-            raise TypeError(
-                f"{name}: argument `x` must be floating (membrane - threshold); got dtype "
-                f"{x.dtype} with shape {tuple(x.shape)}."
-            )
+        _checks.check_floating(x, "x", name)
         return spike(x, _checks.param(slope, x.dtype))
 
     fn.__name__ = fn.__qualname__ = name
@@ -113,11 +103,11 @@ def _straight_through_grad(x, k):
     return mx.broadcast_to(k, x.shape).astype(x.dtype)
 
 
-fast_sigmoid = _make("fast_sigmoid", _fast_sigmoid_grad, 25.0, "``1 / (1 + slope*|x|)**2``")
-atan = _make("atan", _atan_grad, 2.0, "``(slope/2) / (1 + (pi/2*slope*x)**2)``")
-sigmoid = _make("sigmoid", _sigmoid_grad, 4.0, "``slope*s*(1-s)`` with ``s = sigmoid(slope*x)``")
-triangle = _make("triangle", _triangle_grad, 1.0, "``slope * max(0, 1 - slope*|x|)``")
-straight_through = _make("straight_through", _straight_through_grad, 1.0, "``slope`` everywhere")
+fast_sigmoid = _make("fast_sigmoid", _fast_sigmoid_grad)
+atan = _make("atan", _atan_grad)
+sigmoid = _make("sigmoid", _sigmoid_grad)
+triangle = _make("triangle", _triangle_grad)
+straight_through = _make("straight_through", _straight_through_grad)
 
 SURROGATES: dict[str, Callable[..., mx.array]] = {
     "fast_sigmoid": fast_sigmoid,
@@ -133,16 +123,16 @@ def get_surrogate(name: str, slope: float | mx.array | None = None) -> SpikeFn:
 
     Args:
         name: one of ``SURROGATES``.
-        slope: sharpness; ``None`` keeps the surrogate's default.
+        slope: sharpness (finite and > 0, checked when concrete); ``None`` keeps the default.
 
     Raises:
-        ValueError: for an unknown name.
+        ValueError: for an unknown name or a slope that is not finite and > 0.
+        TypeError: for a name that is not a string or a slope that is not a number/array.
     """
-    if name not in SURROGATES:
-        raise ValueError(f"get_surrogate: unknown surrogate {name!r}; expected one of "
-                         f"{tuple(SURROGATES)}.")
+    check_surrogate_name(name, "get_surrogate")
     f = SURROGATES[name]
     s = f.default_slope if slope is None else slope
+    _checks.check_param_values(s, "slope", "get_surrogate", **SLOPE_RULE)
 
     def spike_fn(x: mx.array) -> mx.array:
         return f(x, s)
@@ -151,16 +141,28 @@ def get_surrogate(name: str, slope: float | mx.array | None = None) -> SpikeFn:
     return spike_fn
 
 
-def surrogate_grad(spike_fn: SpikeFn, x: mx.array) -> mx.array:
+def _resolve_surrogate(surrogate, fn: str, name: str = "surrogate") -> SpikeFn:
+    """A spike function from a callable or a surrogate's name (default slope); clear errors otherwise."""
+    if isinstance(surrogate, str):
+        check_surrogate_name(surrogate, fn)
+        return get_surrogate(surrogate)
+    _checks.check_callable(surrogate, fn, name,
+                           expected=f"a spike function x -> spikes or one of {tuple(SURROGATES)}")
+    return surrogate
+
+
+def surrogate_grad(spike_fn: SpikeFn | str, x: mx.array) -> mx.array:
     """Elementwise derivative ``d spike_fn(x) / dx`` of any spike function (one ``mx.jvp``).
 
     Args:
-        spike_fn: a function ``x -> spikes`` (elementwise).
-        x: ``membrane - threshold``, any shape.
+        spike_fn: a function ``x -> spikes`` (elementwise), or a surrogate's name.
+        x: ``membrane - threshold``, any shape, floating dtype.
 
     Returns:
         Array of ``x``'s shape with the surrogate gradient at each element.
     """
+    spike_fn = _resolve_surrogate(spike_fn, "surrogate_grad", "spike_fn")
     x = _checks.asarray(x)
+    _checks.check_floating(x, "x", "surrogate_grad")
     _, (g,) = mx.jvp(lambda a: spike_fn(a), [x], [mx.ones_like(x)])
     return g

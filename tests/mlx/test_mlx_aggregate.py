@@ -146,21 +146,36 @@ def test_tac_dense_per_channel_and_options(fn, k):
 def test_errors_match_jax_messages():
     x, w = _data(0)
     op = mlx_conv(hwio_to_ohwi(w))
-    with pytest.raises(ValueError, match=r"1 <= k <= T = 7; got k=8"):
-        tm.tac(x, op, 8)
-    with pytest.raises(TypeError, match="`k` must be an int"):
-        tm.tac(x, op, 2.0)
-    with pytest.raises(ValueError, match="per output channel"):
-        tm.tac(x, op, 2, tm.LIFParams(beta=np.full(CO, 0.9, np.float32)))
-    with pytest.raises(ValueError, match="unknown share"):
-        tm.tac_tp(x, op, 2, share="sum")
-    with pytest.raises(ValueError, match="keeps the batch axis"):
-        tm.tac(x, lambda z: z.sum(0), 2)
-    with pytest.raises(TypeError, match="callable"):
-        tm.tac(x, None, 2)
-    with pytest.raises(ValueError, match=r"shape \(K,\) = \(3,\)"):
-        tm.aggregate(x, 3, mx.ones(2))
-    with pytest.raises(ValueError, match="unknown weights"):
-        tm.aggregate(x, 3, "max")
-    with pytest.raises(ValueError, match="unknown mode"):
-        tm.conv_calls(T, 2, "fast")
+    opj = jax_conv(w)
+    cases = [
+        (lambda tj, o: tj.tac(x, o, 8), ValueError),
+        (lambda tj, o: tj.tac(x, o, 2.0), TypeError),
+        (lambda tj, o: tj.tac(x, o, 2, tj.LIFParams(beta=np.full(CO, 0.9, np.float32))), ValueError),
+        (lambda tj, o: tj.tac_tp(x, o, 2, share="sum"), ValueError),
+        (lambda tj, o: tj.tac(x, lambda z: z.sum(0), 2), ValueError),
+        (lambda tj, o: tj.tac(x, None, 2), TypeError),
+        (lambda tj, o: tj.aggregate(x, 3, np.ones(2, np.float32)), ValueError),
+        (lambda tj, o: tj.aggregate(x, 3, "max"), ValueError),
+        (lambda tj, o: tj.conv_calls(T, 2, "fast"), ValueError),
+        (lambda tj, o: tj.tac(x, o, 2, tj.LIFParams(threshold=np.nan)), ValueError),
+        (lambda tj, o: tj.tac_tp(x, lambda z: (o(z), o(z)), 2), TypeError),
+    ]
+    for case, exc in cases:  # the same type and the same words in both backends
+        with pytest.raises(exc) as em:
+            case(tm, op)
+        with pytest.raises(exc) as ej:
+            case(tacjax, opj)
+        msg_m = str(em.value).replace("mx.array", "X").replace("MLX", "X")
+        msg_j = str(ej.value).replace("JAX array", "X").replace("JAX", "X")
+        assert msg_m.split(";")[0] == msg_j.split(";")[0], (msg_m, msg_j)
+
+
+@pytest.mark.parametrize("fn", ["tac", "tac_tp"])
+def test_leak_and_reset_potentials_match_jax(fn):
+    x, w = _data(5)
+    kw = dict(beta=0.85, threshold=1.0, reset="zero", v_leak=0.3, v_reset=-0.2)
+    sj, hj = getattr(tacjax, fn)(jnp.asarray(x), jax_conv(w), 3, tacjax.LIFParams(**kw), return_membrane=True)
+    sm, hm = getattr(tm, fn)(mx.array(x), mlx_conv(hwio_to_ohwi(w)), 3, tm.LIFParams(**kw),
+                             return_membrane=True)
+    assert_spikes_match(sm, sj, hm, hj, 1.0)
+    assert float(np.asarray(sj).mean()) > 0.02

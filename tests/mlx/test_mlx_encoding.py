@@ -39,10 +39,10 @@ def test_repeat_identical():
     assert_forward(tm.repeat(mx.array(IMG), 3), tacjax.repeat(jnp.asarray(IMG), 3))
 
 
-@pytest.mark.parametrize("gain", [1.0, 0.5])
+@pytest.mark.parametrize("gain", [1.0, 0.5, 2.0])
 def test_rate_statistics(gain):
     """Both backends fire with probability clip(gain*x); counts are within 5 binomial sigmas."""
-    p = np.array([0.0, 0.05, 0.3, 0.5, 0.9, 1.0, 1.7], np.float32)
+    p = np.array([0.0, 0.05, 0.3, 0.5, 0.9, 1.0, 0.6], np.float32)
     n = 4000
     q = np.clip(gain * p, 0, 1)
     sigma = np.sqrt(n * q * (1 - q))
@@ -51,8 +51,9 @@ def test_rate_statistics(gain):
     for counts in (cm, cj):
         assert np.all(np.abs(counts - n * q) <= 5 * sigma + 1e-9), (counts, n * q)
     assert cm[0] == 0  # p = 0 never fires
-    if gain == 1.0:
-        assert cm[-1] == cm[-2] == n  # p >= 1 always fires
+    assert cm[-2] == n or gain < 1  # gain * x >= 1 always fires
+    if gain == 2.0:
+        assert cm[-1] == n  # 2 * 0.6 is clipped to 1
 
 
 def test_rate_key_determinism_and_dtype():
@@ -65,11 +66,11 @@ def test_rate_key_determinism_and_dtype():
 
 
 def test_errors():
-    with pytest.raises(TypeError, match="MLX PRNG key"):
+    with pytest.raises(TypeError, match="rate: `key` must be one MLX PRNG key"):
         tm.rate(jax.random.key(0), IMG, 3)
     with pytest.raises(ValueError, match="num_steps"):
         tm.latency(IMG, 0)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match=r"rate: `x` must be finite.*nan"):
         tm.rate(mx.random.key(0), np.array([np.nan], np.float32), 3)
     with pytest.raises(ValueError, match="unknown method"):
         tm.latency(IMG, 3, method="exp")

@@ -24,10 +24,13 @@ T, B, C = 9, 3, 4
 X = RNG.normal(0.35, 0.6, (T, B, C)).astype(np.float32)
 BETA_C = np.array([0.5, 0.8, 0.9, 1.0], np.float32)
 THR_C = np.array([0.6, 1.0, 1.2, 0.8], np.float32)
+V_LEAK_C = np.array([0.3, -0.2, 0.0, 0.5], np.float32)
+V_RESET_C = np.array([-0.1, 0.2, 0.0, -0.3], np.float32)
 
 
-def _params(mod, beta, thr, reset, detach):
-    return mod.LIFParams(beta=beta, threshold=thr, reset=reset, detach_reset=detach)
+def _params(mod, beta, thr, reset, detach, v_leak=0.0, v_reset=0.0):
+    return mod.LIFParams(beta=beta, threshold=thr, reset=reset, detach_reset=detach, v_leak=v_leak,
+                         v_reset=v_reset)
 
 
 def test_lifparams_same_fields_and_defaults():
@@ -47,54 +50,73 @@ def test_lifparams_same_fields_and_defaults():
                          [(r, d, p) for r, (d, p) in itertools.product(tacjax.RESETS,
                                                                        [(False, True), (True, False)])])
 def test_lif_scan_matches_jax(reset, detach, per_channel):
+    """Spikes, membranes, final state and gradients w.r.t. x and every parameter (v_leak, v_reset too)."""
     beta, thr = (BETA_C, THR_C) if per_channel else (0.9, 1.0)
-    pm = _params(tm, beta, thr, reset, detach)
+    v_leak, v_reset = (V_LEAK_C, V_RESET_C) if per_channel else (0.2, -0.15)
+    pm = _params(tm, beta, thr, reset, detach, v_leak, v_reset)
     rng = np.random.default_rng([tacjax.RESETS.index(reset), detach, per_channel])
     v0 = rng.normal(0, 0.2, (B, C)).astype(np.float32)
     r = rng.normal(size=X.shape).astype(np.float32)
 
-    def loss_j(x, b, t):  # one compiled JAX function: forward outputs as aux, and the grads
-        p = _params(tacjax, b, t, reset, detach)
+    def loss_j(x, b, t, vl, vr):  # one compiled JAX function: forward outputs as aux, and the grads
+        p = _params(tacjax, b, t, reset, detach, vl, vr)
         s, h = tacjax.lif_scan(x, p, v0=v0, return_membrane=True)
         _, v = tacjax.lif_scan(x, p, v0=v0)
         return jnp.sum(s * r) + 0.1 * jnp.sum(h * r), (s, h, v)
 
-    def loss_m(x, b, t):
-        s, h = tm.lif_scan(x, _params(tm, b, t, reset, detach), v0=mx.array(v0), return_membrane=True)
+    def loss_m(x, b, t, vl, vr):
+        s, h = tm.lif_scan(x, _params(tm, b, t, reset, detach, vl, vr), v0=mx.array(v0), return_membrane=True)
         return mx.sum(s * mx.array(r)) + 0.1 * mx.sum(h * mx.array(r))
 
-    args = (X, np.float32(beta) if not per_channel else beta, np.float32(thr) if not per_channel else thr)
-    (_, (sj, hj, vj)), gj = jax.jit(jax.value_and_grad(loss_j, (0, 1, 2), has_aux=True))(
-        *map(jnp.asarray, args))
+    args = tuple(a if per_channel else np.float32(a) for a in (beta, thr, v_leak, v_reset))
+    (_, (sj, hj, vj)), gj = jax.jit(jax.value_and_grad(loss_j, (0, 1, 2, 3, 4), has_aux=True))(
+        jnp.asarray(X), *map(jnp.asarray, args))
     sm, hm = tm.lif_scan(mx.array(X), pm, v0=mx.array(v0), return_membrane=True)
     _, vm = tm.lif_scan(mx.array(X), pm, v0=mx.array(v0))
     assert_spikes_match(sm, sj, hm, hj, thr)
     assert float(np.asarray(sj).mean()) > 0.05  # the comparison is not vacuous
     ok = ~ambiguous_mask([hm, hj], thr)[-1]
     assert_forward(np.array(vm)[ok], np.asarray(vj)[ok], what="v_final")
-    gm = mx.grad(loss_m, argnums=(0, 1, 2))(*map(mx.array, args))
-    for a, b, n in zip(gm, gj, ("x", "beta", "threshold"), strict=True):
+    gm = mx.grad(loss_m, argnums=(0, 1, 2, 3, 4))(mx.array(X), *map(mx.array, args))
+    for a, b, n in zip(gm, gj, ("x", "beta", "threshold", "v_leak", "v_reset"), strict=True):
+        if n == "v_reset" and reset != "zero":  # only "zero" uses v_reset: both gradients are 0
+            assert float(np.abs(np.asarray(b)).max()) == 0.0 and float(np.abs(np.array(a)).max()) == 0.0
+            continue
         assert_grad(a, b, what=f"d/d{n}")
 
 
 def test_lif_step_and_remat():
-    p = tacjax.LIFParams(reset="zero")
+    p = tacjax.LIFParams(reset="zero", v_reset=0.25)
     vj, sj = tacjax.lif_step(jnp.asarray(X[0]), jnp.asarray(X[1]), p)
-    vm, sm = tm.lif_step(mx.array(X[0]), mx.array(X[1]), tm.LIFParams(reset="zero"))
+    vm, sm = tm.lif_step(mx.array(X[0]), mx.array(X[1]), tm.LIFParams(reset="zero", v_reset=0.25))
     assert_forward(vm, vj)
     assert_forward(sm, sj)
+    vd, sd = tm.lif_step(mx.array(X[0]), mx.array(X[1]), surrogate="atan")  # default params, named surrogate
+    vdj, sdj = tacjax.lif_step(jnp.asarray(X[0]), jnp.asarray(X[1]))
+    assert_forward(vd, vdj)
+    assert_forward(sd, sdj)
     g1 = mx.grad(lambda x: mx.sum(tm.lif_scan(x, remat=True)[0] * x))(mx.array(X))
     g0 = mx.grad(lambda x: mx.sum(tm.lif_scan(x)[0] * x))(mx.array(X))
     np.testing.assert_allclose(np.array(g1), np.array(g0), rtol=1e-6)
 
 
-def test_bfloat16_runs():
-    s, v = tm.lif_scan(mx.array(X).astype(mx.bfloat16))
-    assert s.dtype == v.dtype == mx.bfloat16 and s.shape == X.shape
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_low_precision_matches_jax(dtype):
+    """Both backends integrate low-precision input in float32 and cast the outputs back."""
+    x = np.random.default_rng(3).uniform(0, 0.12, (300, 16)).astype(np.float32)
+    xm = mx.array(x).astype(getattr(mx, dtype))
+    xj = jnp.asarray(x).astype(getattr(jnp, dtype))
+    p = dict(beta=0.95, threshold=1.0)
+    sm, hm = tm.lif_scan(xm, tm.LIFParams(**p), return_membrane=True)
+    sj, hj = tacjax.lif_scan(xj, tacjax.LIFParams(**p), return_membrane=True)
+    assert sm.dtype == hm.dtype == xm.dtype
+    h32 = tacjax.lif_scan(xj.astype(jnp.float32), tacjax.LIFParams(**p), return_membrane=True)[1]
+    assert_spikes_match(sm, sj, h32, h32, 1.0)
+    assert float(np.asarray(sj, np.float32).mean()) > 0.01
 
 
 def test_errors_name_the_argument():
-    with pytest.raises(TypeError, match="`params` must be a LIFParams"):
+    with pytest.raises(TypeError, match=r"`params` must be a tacjax.mlx.neurons.lif.LIFParams; got tacjax"):
         tm.lif_scan(X, tacjax.LIFParams())
     with pytest.raises(TypeError, match="floating"):
         tm.lif_scan(mx.array(X).astype(mx.int32))
@@ -106,6 +128,13 @@ def test_errors_name_the_argument():
         tm.lif_step(X[0], X[0, :2], tm.LIFParams())
     with pytest.raises(ValueError, match="at least 1 dimensions"):
         tm.lif_scan(np.float32(1.0))
+
+
+def test_value_checks_skip_placeholders():
+    """Inside mx.compile the parameters cannot be evaluated: no check (as under jax.jit), same result."""
+    f = mx.compile(lambda x, b: tm.lif_scan(x, tm.LIFParams(beta=b))[0])
+    np.testing.assert_array_equal(np.array(f(mx.array(X), mx.array(0.9))),
+                                  np.array(tm.lif_scan(mx.array(X), tm.LIFParams(beta=0.9))[0]))
 
 
 def test_spike_rule_helper():

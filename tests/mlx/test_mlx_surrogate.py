@@ -70,5 +70,16 @@ def test_bfloat16_and_errors():
     assert y.dtype == mx.bfloat16
     g = mx.grad(lambda a: mx.sum(tm.fast_sigmoid(a)).astype(mx.float32))(xb)
     assert g.dtype == mx.bfloat16
-    with pytest.raises(TypeError, match="`x` must be floating"):
+    with pytest.raises(TypeError, match="fast_sigmoid: argument `x` must have a floating dtype"):
         tm.fast_sigmoid(mx.array([1, 2]))
+    with pytest.raises(ValueError, match=r"get_surrogate: `slope` must be .*\(0.0, inf\]; got -2.0"):
+        tm.get_surrogate("atan", mx.array(-2.0))
+
+
+def test_named_surrogate_in_neurons():
+    x = mx.array(X.reshape(-1, 2)[:40])
+    g_name = mx.grad(lambda a: mx.sum(tm.lif_scan(a, surrogate="sigmoid")[0]))(x)
+    g_fn = mx.grad(lambda a: mx.sum(tm.lif_scan(a, surrogate=tm.sigmoid)[0]))(x)
+    g_j = jax.grad(lambda a: jnp.sum(tacjax.lif_scan(a, surrogate="sigmoid")[0]))(jnp.asarray(np.array(x)))
+    np.testing.assert_array_equal(np.array(g_name), np.array(g_fn))
+    assert_grad(g_name, g_j)
