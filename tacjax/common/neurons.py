@@ -93,8 +93,8 @@ def check_state(state, cls: type, shape, name: str, fn: str) -> None:
     if state is None:
         return
     if not isinstance(state, cls):
-        raise TypeError(f"{fn}: `{name}` must be a {cls.__qualname__}({', '.join(cls._fields)}) whose fields "
-                        f"have the per-step state shape {tuple(shape)}; got "
+        raise TypeError(f"{fn}: `{name}` must be a NamedTuple {cls.__qualname__}({', '.join(cls._fields)}) "
+                        f"whose fields have the per-step state shape {tuple(shape)}; got "
                         f"{type(state).__module__}.{type(state).__qualname__}.")
     for field, value in zip(cls._fields, state, strict=True):
         check_state_shape(value, shape, f"{name}.{field}", fn)

@@ -47,6 +47,18 @@ def run_step(make_update: Callable, state, x):
     return type(state)(*(n.astype(f.dtype) for n, f in zip(new, state, strict=True))), s.astype(x.dtype)
 
 
+def _checkpoint(body: Callable) -> Callable:
+    """``mx.checkpoint(body)`` with the spikes and membrane copied (``* 1``) inside it: MLX's
+    checkpoint (0.32) drops the gradient of an array it returns twice, and both can also be a
+    state field (the recurrent layer's spikes; the membrane under reset "none")."""
+
+    def distinct(state, xt):
+        state, s, h = body(state, xt)
+        return state, s * 1, h * 1
+
+    return mx.checkpoint(distinct)
+
+
 def scan_neuron(make_update: Callable, cls: type, x, state0, *, return_membrane: bool, remat: bool,
                 unroll: int | bool):
     """Run the update ``make_update(dtype)`` over the T steps of ``x``, from ``state0`` (a ``cls``
@@ -65,7 +77,7 @@ def scan_neuron(make_update: Callable, cls: type, x, state0, *, return_membrane:
         return state, s.astype(out_dtype), h.astype(out_dtype)
 
     if remat:
-        body = mx.checkpoint(body)
+        body = _checkpoint(body)
     spikes, membrane = [], []
     for t in range(x.shape[0]):
         state, s, h = body(state, x[t])
