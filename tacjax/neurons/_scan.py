@@ -15,7 +15,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from tacjax.neurons._common import compute_dtype, fire, leaky_integrate, reset_membrane
+from tacjax.common.neurons import check_state
+from tacjax.neurons._common import compute_dtype, fire, leaky_integrate, reset_membrane, scan_unroll
 
 
 def integrate_fire_reset(v, x, beta, threshold, v_leak, v_reset, reset: str, detach: bool, surrogate):
@@ -35,26 +36,30 @@ def initial_state(cls: type, state0, shape, dtype):
     return cls(*(jnp.asarray(f, dtype) for f in state0))
 
 
-def run_step(make_update: Callable, state, x):
-    """One step of ``make_update(dtype)`` (the update in that dtype) on ``state`` and ``x``.
+def run_step(make_update: Callable, cls: type, state, x, fn: str):
+    """One step of ``make_update(dtype)`` (the update in that dtype) on ``state`` (checked to be a
+    ``cls`` of floating fields shaped like ``x``) and ``x``.
 
     The step is computed in float32 when every input is low precision; returns ``(state, s)``
     with each state field in the dtype it came in and the spikes in ``x``'s dtype.
     """
+    check_state(state, cls, x.shape, "state", fn)
     state = type(state)(*(jnp.asarray(f) for f in state))
     dtype = compute_dtype(jnp.result_type(*state, x))
     _, s, new = make_update(dtype)(type(state)(*(f.astype(dtype) for f in state)), x.astype(dtype))
     return type(state)(*(n.astype(f.dtype) for n, f in zip(new, state, strict=True))), s.astype(x.dtype)
 
 
-def scan_neuron(make_update: Callable, cls: type, x, state0, *, return_membrane: bool, remat: bool,
-                unroll: int | bool):
+def scan_neuron(make_update: Callable, cls: type, x, state0, fn: str, *, return_membrane: bool, remat: bool,
+                unroll: int | bool | None):
     """Run the update ``make_update(dtype)`` over the T steps of ``x``, from ``state0`` (a ``cls``
-    NamedTuple, or None for zeros), in ``dtype = compute_dtype(x.dtype)``.
+    NamedTuple, checked against ``x``, or None for zeros), in ``dtype = compute_dtype(x.dtype)``.
 
     Returns ``(spikes, final_state)`` or ``(spikes, membrane)`` (``return_membrane``), every
     array in ``x``'s dtype; ``remat`` checkpoints the body, ``unroll`` is ``lax.scan``'s.
     """
+    check_state(state0, cls, x.shape[1:], "state0", fn)
+    unroll = scan_unroll(x.shape[0], unroll, fn)
     out_dtype = x.dtype
     dtype = compute_dtype(out_dtype)
     update = make_update(dtype)

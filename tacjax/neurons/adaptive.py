@@ -16,8 +16,8 @@ import jax.numpy as jnp
 
 from tacjax import _checks
 from tacjax.common import docs
-from tacjax.common.neurons import ALIF_RULES, check_detach, check_reset, check_state
-from tacjax.neurons._common import check_params, leaf, resolve_surrogate, scan_unroll
+from tacjax.common.neurons import ALIF_RULES, check_detach, check_reset
+from tacjax.neurons._common import check_params, leaf, resolve_surrogate
 from tacjax.neurons._scan import integrate_fire_reset, run_step, scan_neuron
 from tacjax.surrogate import SpikeFn, fast_sigmoid
 
@@ -112,10 +112,10 @@ def alif_step(
         precision; pass a float32 state to keep it in float32 across steps.
     """
     x = jnp.asarray(x)
-    check_state(state, ALIFState, x.shape, "state", "alif_step")
     surrogate = resolve_surrogate(surrogate, "alif_step")
     _validate(x, params, "alif_step", x.shape)
-    return run_step(functools.partial(_make_update, params, surrogate), state, x)
+    update = functools.partial(_make_update, params, surrogate)
+    return run_step(update, ALIFState, state, x, "alif_step")
 
 
 def alif_scan(
@@ -150,7 +150,6 @@ def alif_scan(
     _checks.check_min_rank(x, 1, "x", "alif_scan", "[T, ...]")
     surrogate = resolve_surrogate(surrogate, "alif_scan")
     _validate(x, params, "alif_scan", x.shape[1:])
-    check_state(state0, ALIFState, x.shape[1:], "state0", "alif_scan")
-    unroll = scan_unroll(x.shape[0], unroll, "alif_scan")
-    return scan_neuron(functools.partial(_make_update, params, surrogate), ALIFState, x, state0,
-                       return_membrane=return_membrane, remat=remat, unroll=unroll)
+    update = functools.partial(_make_update, params, surrogate)
+    return scan_neuron(update, ALIFState, x, state0, "alif_scan", return_membrane=return_membrane,
+                       remat=remat, unroll=unroll)

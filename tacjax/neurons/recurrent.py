@@ -15,8 +15,8 @@ import jax.numpy as jnp
 
 from tacjax import _checks
 from tacjax.common import docs
-from tacjax.common.neurons import LIF_RULES, check_state
-from tacjax.neurons._common import check_params, leaf, resolve_surrogate, scan_unroll
+from tacjax.common.neurons import LIF_RULES
+from tacjax.neurons._common import check_params, leaf, resolve_surrogate
 from tacjax.neurons._scan import integrate_fire_reset, run_step, scan_neuron
 from tacjax.neurons.lif import LIFParams
 from tacjax.surrogate import SpikeFn, fast_sigmoid
@@ -79,10 +79,10 @@ def rlif_step(
     """
     x = jnp.asarray(x)
     _checks.check_min_rank(x, 1, "x", "rlif_step", "[..., N]")
-    check_state(state, RLIFState, x.shape, "state", "rlif_step")
     surrogate = resolve_surrogate(surrogate, "rlif_step")
     _validate(x, w_rec, params, "rlif_step", x.shape)
-    return run_step(functools.partial(_make_update, params, w_rec, surrogate), state, x)
+    update = functools.partial(_make_update, params, w_rec, surrogate)
+    return run_step(update, RLIFState, state, x, "rlif_step")
 
 
 def rlif_scan(
@@ -119,7 +119,6 @@ def rlif_scan(
     _checks.check_min_rank(x, 2, "x", "rlif_scan", "[T, ..., N]")
     surrogate = resolve_surrogate(surrogate, "rlif_scan")
     _validate(x, w_rec, params, "rlif_scan", x.shape[1:])
-    check_state(state0, RLIFState, x.shape[1:], "state0", "rlif_scan")
-    unroll = scan_unroll(x.shape[0], unroll, "rlif_scan")
-    return scan_neuron(functools.partial(_make_update, params, w_rec, surrogate), RLIFState, x, state0,
-                       return_membrane=return_membrane, remat=remat, unroll=unroll)
+    update = functools.partial(_make_update, params, w_rec, surrogate)
+    return scan_neuron(update, RLIFState, x, state0, "rlif_scan", return_membrane=return_membrane,
+                       remat=remat, unroll=unroll)

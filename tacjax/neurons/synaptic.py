@@ -16,8 +16,8 @@ import jax.numpy as jnp
 
 from tacjax import _checks
 from tacjax.common import docs
-from tacjax.common.neurons import SYNAPTIC_RULES, check_detach, check_reset, check_state
-from tacjax.neurons._common import check_params, leaf, resolve_surrogate, scan_unroll
+from tacjax.common.neurons import SYNAPTIC_RULES, check_detach, check_reset
+from tacjax.neurons._common import check_params, leaf, resolve_surrogate
 from tacjax.neurons._scan import integrate_fire_reset, run_step, scan_neuron
 from tacjax.surrogate import SpikeFn, fast_sigmoid
 
@@ -107,10 +107,10 @@ def synaptic_step(
         precision; pass a float32 state to keep it in float32 across steps.
     """
     x = jnp.asarray(x)
-    check_state(state, SynapticState, x.shape, "state", "synaptic_step")
     surrogate = resolve_surrogate(surrogate, "synaptic_step")
     _validate(x, params, "synaptic_step", x.shape)
-    return run_step(functools.partial(_make_update, params, surrogate), state, x)
+    update = functools.partial(_make_update, params, surrogate)
+    return run_step(update, SynapticState, state, x, "synaptic_step")
 
 
 def synaptic_scan(
@@ -145,7 +145,6 @@ def synaptic_scan(
     _checks.check_min_rank(x, 1, "x", "synaptic_scan", "[T, ...]")
     surrogate = resolve_surrogate(surrogate, "synaptic_scan")
     _validate(x, params, "synaptic_scan", x.shape[1:])
-    check_state(state0, SynapticState, x.shape[1:], "state0", "synaptic_scan")
-    unroll = scan_unroll(x.shape[0], unroll, "synaptic_scan")
-    return scan_neuron(functools.partial(_make_update, params, surrogate), SynapticState, x, state0,
-                       return_membrane=return_membrane, remat=remat, unroll=unroll)
+    update = functools.partial(_make_update, params, surrogate)
+    return scan_neuron(update, SynapticState, x, state0, "synaptic_scan", return_membrane=return_membrane,
+                       remat=remat, unroll=unroll)

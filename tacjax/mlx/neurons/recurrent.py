@@ -13,9 +13,9 @@ from typing import NamedTuple
 import mlx.core as mx
 
 from tacjax.common import docs
-from tacjax.common.neurons import LIF_RULES, check_state
+from tacjax.common.neurons import LIF_RULES
 from tacjax.mlx import _checks
-from tacjax.mlx.neurons._common import check_params, leaf, resolve_surrogate, scan_unroll
+from tacjax.mlx.neurons._common import check_params, leaf, resolve_surrogate
 from tacjax.mlx.neurons._scan import integrate_fire_reset, run_step, scan_neuron
 from tacjax.mlx.neurons.lif import LIFParams
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
@@ -78,10 +78,10 @@ def rlif_step(
     """
     x = _checks.asarray(x)
     _checks.check_min_rank(x, 1, "x", "rlif_step", "[..., N]")
-    check_state(state, RLIFState, x.shape, "state", "rlif_step")
     surrogate = resolve_surrogate(surrogate, "rlif_step")
     _validate(x, w_rec, params, "rlif_step", x.shape)
-    return run_step(functools.partial(_make_update, params, w_rec, surrogate), state, x)
+    update = functools.partial(_make_update, params, w_rec, surrogate)
+    return run_step(update, RLIFState, state, x, "rlif_step")
 
 
 def rlif_scan(
@@ -118,7 +118,6 @@ def rlif_scan(
     _checks.check_min_rank(x, 2, "x", "rlif_scan", "[T, ..., N]")
     surrogate = resolve_surrogate(surrogate, "rlif_scan")
     _validate(x, w_rec, params, "rlif_scan", x.shape[1:])
-    check_state(state0, RLIFState, x.shape[1:], "state0", "rlif_scan")
-    unroll = scan_unroll(x.shape[0], unroll, "rlif_scan")
-    return scan_neuron(functools.partial(_make_update, params, w_rec, surrogate), RLIFState, x, state0,
-                       return_membrane=return_membrane, remat=remat, unroll=unroll)
+    update = functools.partial(_make_update, params, w_rec, surrogate)
+    return scan_neuron(update, RLIFState, x, state0, "rlif_scan", return_membrane=return_membrane,
+                       remat=remat, unroll=unroll)

@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 import mlx.core as mx
 
 from tacjax.common import docs
-from tacjax.common.neurons import SYNAPTIC_RULES, check_detach, check_reset, check_state
+from tacjax.common.neurons import SYNAPTIC_RULES, check_detach, check_reset
 from tacjax.mlx import _checks
-from tacjax.mlx.neurons._common import check_params, leaf, resolve_surrogate, scan_unroll
+from tacjax.mlx.neurons._common import check_params, leaf, resolve_surrogate
 from tacjax.mlx.neurons._scan import integrate_fire_reset, run_step, scan_neuron
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
 
@@ -106,10 +106,10 @@ def synaptic_step(
         precision; pass a float32 state to keep it in float32 across steps.
     """
     x = _checks.asarray(x)
-    check_state(state, SynapticState, x.shape, "state", "synaptic_step")
     surrogate = resolve_surrogate(surrogate, "synaptic_step")
     _validate(x, params, "synaptic_step", x.shape)
-    return run_step(functools.partial(_make_update, params, surrogate), state, x)
+    update = functools.partial(_make_update, params, surrogate)
+    return run_step(update, SynapticState, state, x, "synaptic_step")
 
 
 def synaptic_scan(
@@ -144,7 +144,6 @@ def synaptic_scan(
     _checks.check_min_rank(x, 1, "x", "synaptic_scan", "[T, ...]")
     surrogate = resolve_surrogate(surrogate, "synaptic_scan")
     _validate(x, params, "synaptic_scan", x.shape[1:])
-    check_state(state0, SynapticState, x.shape[1:], "state0", "synaptic_scan")
-    unroll = scan_unroll(x.shape[0], unroll, "synaptic_scan")
-    return scan_neuron(functools.partial(_make_update, params, surrogate), SynapticState, x, state0,
-                       return_membrane=return_membrane, remat=remat, unroll=unroll)
+    update = functools.partial(_make_update, params, surrogate)
+    return scan_neuron(update, SynapticState, x, state0, "synaptic_scan", return_membrane=return_membrane,
+                       remat=remat, unroll=unroll)
