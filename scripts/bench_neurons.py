@@ -120,7 +120,7 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=16, help="B")
     ap.add_argument("--n", type=int, default=1024, help="N (neurons per sample)")
     ap.add_argument("--reps", type=int, default=10, help="timed rounds")
-    ap.add_argument("--warmup", type=int, default=2, help="untimed calls after compiling")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed calls after the compiling call")
     ap.add_argument("--quick", action="store_true", help="T=20, B=2, N=64, 2 rounds, 1 warm-up")
     ap.add_argument("--out", default="results/bench_neurons.json", help="JSON results path")
     ap.add_argument("--md", help="also write the Markdown table to this path")
