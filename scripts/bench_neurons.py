@@ -32,8 +32,9 @@ NEURONS = ("lif", "synaptic", "alif", "rlif", "li", "psu")
 PASSES = ("fwd", "fwd_bwd")
 
 
-def _families(n: int):
-    """name -> (out(x, leaves), leaves): each neuron's output ``[T, B, N]`` and its learnable leaves."""
+def _families(n: int, remat: bool):
+    """name -> (out(x, leaves), leaves): each neuron's output ``[T, B, N]`` and its learnable leaves;
+    ``remat`` goes to the scans that take it (not ``li_scan``, not ``psu``)."""
     import jax
     import jax.numpy as jnp
 
@@ -44,12 +45,14 @@ def _families(n: int):
 
     w_rec = jax.random.normal(jax.random.key(1), (n, n)) * (0.5 / n**0.5)
     return {
-        "lif": (lambda x, p: tj.lif_scan(x, tj.LIFParams(**p))[0], dict(beta=ch(0.9), threshold=ch(1.0))),
-        "synaptic": (lambda x, p: tj.synaptic_scan(x, tj.SynapticParams(**p))[0],
+        "lif": (lambda x, p: tj.lif_scan(x, tj.LIFParams(**p), remat=remat)[0],
+                dict(beta=ch(0.9), threshold=ch(1.0))),
+        "synaptic": (lambda x, p: tj.synaptic_scan(x, tj.SynapticParams(**p), remat=remat)[0],
                      dict(alpha=ch(0.8), beta=ch(0.9), threshold=ch(1.0))),
-        "alif": (lambda x, p: tj.alif_scan(x, tj.ALIFParams(**p))[0],
+        "alif": (lambda x, p: tj.alif_scan(x, tj.ALIFParams(**p), remat=remat)[0],
                  dict(beta=ch(0.9), threshold=ch(1.0), rho=ch(0.95), b=ch(0.1))),
-        "rlif": (lambda x, p: tj.rlif_scan(x, p["w_rec"], tj.LIFParams(p["beta"], p["threshold"]))[0],
+        "rlif": (lambda x, p: tj.rlif_scan(x, p["w_rec"], tj.LIFParams(p["beta"], p["threshold"]),
+                                           remat=remat)[0],
                  dict(beta=ch(0.9), threshold=ch(1.0), w_rec=w_rec)),
         "li": (lambda x, p: tj.li_scan(x, p["beta"])[0], dict(beta=ch(0.9))),
         "psu": (lambda x, p: tj.parallel.psu(x, threshold=p["threshold"]), dict(threshold=ch(1.0))),
@@ -65,7 +68,7 @@ def run(args) -> dict:
 
     shape = (args.steps, args.batch, args.n)
     x = jax.random.uniform(jax.random.key(0), shape, maxval=0.3)  # LIF's rest level 1.5: it fires
-    families = _families(args.n)
+    families = _families(args.n, args.remat)
     fns = {}
     for name in args.neurons:
         out, leaves = families[name]
@@ -82,7 +85,8 @@ def run(args) -> dict:
             jax.block_until_ready(fn(x, leaves))
             times[key].append(time.perf_counter() - t0)
     res = {"runtime": describe(), "config": {"steps": args.steps, "batch": args.batch, "n": args.n,
-                                            "reps": args.reps, "warmup": args.warmup}, "results": {}}
+                                            "reps": args.reps, "warmup": args.warmup, "remat": args.remat},
+           "results": {}}
     for p in PASSES:
         lif = times.get((p, "lif"))
         for name in args.neurons:
@@ -97,7 +101,8 @@ def run(args) -> dict:
 def table(res: dict) -> str:
     """The results as a Markdown table (one row per neuron)."""
     cfg, rt = res["config"], res["runtime"]
-    lines = [f"## bench_neurons: T={cfg['steps']}, B={cfg['batch']}, N={cfg['n']}, float32, "
+    remat = ", remat=True" if cfg["remat"] else ""
+    lines = [f"## bench_neurons: T={cfg['steps']}, B={cfg['batch']}, N={cfg['n']}, float32{remat}, "
              f"{cfg['reps']} rounds (backend {rt['backend']}, config {rt['config']}, jax {rt['jax']}, "
              f"{rt['cpu_count']} CPUs)", "",
              "| neuron | fwd ms | fwd / LIF | fwd+bwd ms | fwd+bwd / LIF |", "|---|---|---|---|---|"]
@@ -121,6 +126,7 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=1024, help="N (neurons per sample)")
     ap.add_argument("--reps", type=int, default=10, help="timed rounds")
     ap.add_argument("--warmup", type=int, default=1, help="untimed calls after the compiling call")
+    ap.add_argument("--remat", action="store_true", help="pass remat=True to the scans that take it")
     ap.add_argument("--quick", action="store_true", help="T=20, B=2, N=64, 2 rounds, 1 warm-up")
     ap.add_argument("--out", default="results/bench_neurons.json", help="JSON results path")
     ap.add_argument("--md", help="also write the Markdown table to this path")

@@ -15,7 +15,7 @@ def test_bench_neurons_smoke(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     res = json.loads(out.read_text())
-    assert res["config"] == {"steps": 20, "batch": 2, "n": 64, "reps": 2, "warmup": 1}
+    assert res["config"] == {"steps": 20, "batch": 2, "n": 64, "reps": 2, "warmup": 1, "remat": False}
     names = ("lif", "synaptic", "alif", "rlif", "li", "psu")  # the default: every neuron
     assert set(res["results"]) == {f"{p}/{n}" for p in ("fwd", "fwd_bwd") for n in names}
     assert all(r["median_ms"] > 0 and r["ratio_to_lif"] > 0 for r in res["results"].values())
