@@ -133,7 +133,7 @@ def test_scan_matches_jax(name, reset, detach, per_channel):
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_steps_remat_and_low_precision(name):
     """The step functions agree with JAX (default parameters); remat does not change the MLX
-    gradient (for every reset); bfloat16 input is integrated in float32 and cast back."""
+    gradient (for every reset); bfloat16 and float16 input is integrated in float32 and cast back."""
     scan, scalar, _, _ = FAMILIES[name]
     rng = np.random.default_rng(3)
     x = rng.normal(0.35, 0.6, (T, B, C)).astype(np.float32)
@@ -156,13 +156,14 @@ def test_steps_remat_and_low_precision(name):
         g0 = mx.grad(lambda x, reset=reset: loss(x, reset, False))(mx.array(x))
         g1 = mx.grad(lambda x, reset=reset: loss(x, reset, True))(mx.array(x))
         np.testing.assert_allclose(np.array(g1), np.array(g0), rtol=1e-5, atol=1e-6, err_msg=reset)
-    xb = mx.array(x).astype(mx.bfloat16)
-    s_b, h_b = scan(tm, xb, lv, "subtract", False, return_membrane=True)
-    s_32, h_32 = scan(tm, xb.astype(mx.float32), lv, "subtract", False, return_membrane=True)
-    assert s_b.dtype == h_b.dtype == mx.bfloat16
-    np.testing.assert_array_equal(np.array(s_b.astype(mx.float32)), np.array(s_32))
-    np.testing.assert_array_equal(np.array(h_b.astype(mx.float32)),
-                                  np.array(h_32.astype(mx.bfloat16).astype(mx.float32)))
+    for dtype in (mx.bfloat16, mx.float16):
+        xb = mx.array(x).astype(dtype)
+        s_b, h_b = scan(tm, xb, lv, "subtract", False, return_membrane=True)
+        s_32, h_32 = scan(tm, xb.astype(mx.float32), lv, "subtract", False, return_membrane=True)
+        assert s_b.dtype == h_b.dtype == dtype
+        np.testing.assert_array_equal(np.array(s_b.astype(mx.float32)), np.array(s_32))
+        np.testing.assert_array_equal(np.array(h_b.astype(mx.float32)),
+                                      np.array(h_32.astype(dtype).astype(mx.float32)))
 
 
 @pytest.mark.parametrize("per_channel", [False, True])
@@ -185,6 +186,12 @@ def test_leaky_integrator_matches_jax(per_channel):
     vs, out = tm.li_step(mx.array(v0), mx.array(x[0]), 0.5)
     assert_forward(vs, tacjax.li_step(v0, x[0], 0.5)[0])
     assert_forward(out, vs)
+    for dtype in (mx.bfloat16, mx.float16):  # integrated in float32, cast back
+        m_low, v_low = tm.li_scan(mx.array(x).astype(dtype), mx.array(beta))
+        m_32, _ = tm.li_scan(mx.array(x).astype(dtype).astype(mx.float32), mx.array(beta))
+        assert m_low.dtype == v_low.dtype == dtype
+        np.testing.assert_array_equal(np.array(m_low.astype(mx.float32)),
+                                      np.array(m_32.astype(dtype).astype(mx.float32)))
 
 
 @pytest.mark.parametrize("fragment,module", [
