@@ -1,4 +1,4 @@
-"""How well each order statistic predicts the study's measured accuracy drop (rank correlation), from results.json.
+"""How well each order statistic ranks the study's measured accuracy drops (from results.json files).
 
 Reads one or more ``results.json`` of ``scripts/reproduce.py --plan auto`` runs. For every data set
 with an automatic plan, the plan's summary holds the order profile of the baseline network (every
@@ -12,7 +12,8 @@ measured drop, ``-acc_delta_pts`` (baseline accuracy minus the row's, in points)
 * the least-squares slope through the origin, drop ~ slope * loss (points per unit of loss: what
   ``tacjax.plan.DROP_PER_UNIT`` holds for the default statistic);
 * the work model's ``neuron_cost``: a least-squares fit of the measured training time per epoch,
-  ``a * MACs + b * neuron_updates`` per data set, reported as ``b / a``.
+  ``a * MACs + b * neuron_updates`` per data set, reported as ``b / a`` (only where the rows vary the
+  two terms independently, e.g. TAC-TP rows beside TAC rows; timings on a busy machine are noisy).
 
     python scripts/plan_study.py results-plan/results.json [more/results.json ...] [--out plan_study.md]
 """
@@ -34,7 +35,8 @@ def spearman(a, b) -> float:
     """Spearman's rank correlation of two equal-length sequences (average ranks for ties; NaN if constant)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim != 1 or a.size < 2:
-        raise ValueError(f"spearman: need two 1-D sequences of one length >= 2; got shapes {a.shape}, {b.shape}.")
+        raise ValueError(f"spearman: need two 1-D sequences of one length >= 2; got shapes {a.shape}, "
+                         f"{b.shape}.")
 
     def ranks(v):
         order = np.argsort(v, kind="stable")
@@ -60,7 +62,8 @@ def collect(paths) -> list[dict]:
             for summary in (res or {}).get("plans", []):
                 scores = summary["profile"]["scores"]
                 for r in res["runs"]:
-                    if r["num_steps"] != summary["num_steps"] or "modes" not in r or r["acc_delta_pts"] is None:
+                    same_t = r["num_steps"] == summary["num_steps"]
+                    if not same_t or "modes" not in r or r["acc_delta_pts"] is None:
                         continue
                     pred = {s: sum(layer_losses(envelope(np.asarray(scores[s])), r["modes"], r["ks"]))
                             for s in STATISTICS}
@@ -72,11 +75,18 @@ def collect(paths) -> list[dict]:
 
 
 def fit_neuron_cost(records: list[dict]) -> float | None:
-    """``b / a`` of the least-squares fit ``train_s ~ a * MACs + b * neuron_updates`` (None if not fittable)."""
+    """``b / a`` of the least-squares fit ``train_s ~ a * MACs + b * neuron_updates``.
+
+    None when not fittable: fewer than 3 rows, the two terms (nearly) proportional across the rows
+    (condition number of the column-scaled design > 100), or a non-positive coefficient.
+    """
     rows = [r for r in records if r["work"] is not None]
     if len(rows) < 3:
         return None
     design = np.array([[r["work"]["macs"], r["work"]["neuron_updates"]] for r in rows])
+    scale = np.abs(design).max(axis=0)
+    if np.any(scale == 0) or np.linalg.cond(design / scale) > 100:
+        return None  # e.g. only collapse rows: MACs and LIF updates shrink together, the split is arbitrary
     (a, b), *_ = np.linalg.lstsq(design, np.array([r["train_s"] for r in rows]), rcond=None)
     return float(b / a) if a > 0 and b > 0 else None
 
@@ -84,7 +94,8 @@ def fit_neuron_cost(records: list[dict]) -> float | None:
 def report(records: list[dict]) -> str:
     """The Markdown report of ``collect``'s records."""
     names = sorted({r["dataset"] for r in records})
-    head = "| statistic | Spearman, all rows | " + " | ".join(f"Spearman, {n}" for n in names) + " | slope (pts/unit) |"
+    per_set = " | ".join(f"Spearman, {n}" for n in names)
+    head = f"| statistic | Spearman, all rows | {per_set} | slope (pts/unit) |"
     lines = [f"{len(records)} trained configurations ({', '.join(names)}); drop = baseline accuracy - "
              "configuration accuracy, points.\n", head, "|---" * (3 + len(names)) + "|"]
     drops = np.array([r["drop"] for r in records])
@@ -99,8 +110,8 @@ def report(records: list[dict]) -> str:
     lines.append("")
     for n in names:
         cost = fit_neuron_cost([r for r in records if r["dataset"] == n])
-        lines.append(f"neuron_cost fitted on {n}'s training times: " + ("not fittable" if cost is None
-                                                                        else f"{cost:.0f} MACs per LIF update"))
+        fitted = "not fittable" if cost is None else f"{cost:.0f} MACs per LIF update"
+        lines.append(f"neuron_cost fitted on {n}'s training times: {fitted}")
     lines += ["", "| data set | config | drop (pts) | " + " | ".join(STATISTICS) + " |",
               "|---|---|---|" + "---|" * len(STATISTICS)]
     for r in records:

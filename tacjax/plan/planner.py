@@ -130,7 +130,8 @@ def _check_options(statistic, drop_per_unit, neuron_cost, candidate_ks) -> tuple
         return None
     ks = tuple(candidate_ks)
     if not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 2 for k in ks):
-        raise ValueError(f"{_FN}: `candidate_ks` must be ints >= 2 (K = 1 is the baseline); got {candidate_ks!r}.")
+        raise ValueError(f"{_FN}: `candidate_ks` must be ints >= 2 (K = 1 is the baseline); got "
+                         f"{candidate_ks!r}.")
     return tuple(sorted(set(ks)))
 
 
@@ -177,7 +178,8 @@ def choose_plan(model, profile: OrderProfile, budget: Budget, *, statistic: str 
     cands = _check_options(statistic, drop_per_unit, neuron_cost, candidate_ks)
     model = baseline_model(model)
     want = (*(f"conv{i + 1}" for i in range(model.num_layers)), "fc")
-    if not isinstance(profile, OrderProfile) or profile.layers != want or profile.num_steps != model.num_steps:
+    ours = isinstance(profile, OrderProfile) and profile.layers == want
+    if not ours or profile.num_steps != model.num_steps:
         raise ValueError(f"{_FN}: `profile` must be order_profile of this model (layers {want}, T = "
                          f"{model.num_steps}); got {type(profile).__name__}.")
     env = envelope(profile.scores[statistic])
@@ -192,8 +194,8 @@ def choose_plan(model, profile: OrderProfile, budget: Budget, *, statistic: str 
         ok = [s for s in scored if s[1] >= budget.value * (1 - 1e-9)]
         if not ok:
             best = max(s[1] for s in scored)
-            raise ValueError(f"{_FN}: `budget.value` {budget.value} exceeds the largest predicted speed-up of any "
-                             f"plan, {best:.3g}.")
+            raise ValueError(f"{_FN}: `budget.value` {budget.value} exceeds the largest predicted speed-up "
+                             f"of any plan, {best:.3g}.")
         loss, speedup, modes, ks = min(ok, key=lambda s: (s[0], -s[1]))
     else:
         ok = [s for s in scored if drop_per_unit * s[0] <= budget.value + 1e-12]
@@ -220,9 +222,9 @@ def _describe(model, profile, budget, statistic, drop_per_unit, neuron_cost, env
                 model.num_layers * model.num_steps, cost, profile, searched)
 
 
-def plan(model, x, budget: Budget, *, statistic: str = DEFAULT_STATISTIC, drop_per_unit: float = DROP_PER_UNIT,
-         neuron_cost: float = NEURON_COST, candidate_ks: Sequence[int] | None = None, key=None,
-         seed: int = 0) -> Plan:
+def plan(model, x, budget: Budget, *, statistic: str = DEFAULT_STATISTIC,
+         drop_per_unit: float = DROP_PER_UNIT, neuron_cost: float = NEURON_COST,
+         candidate_ks: Sequence[int] | None = None, key=None, seed: int = 0) -> Plan:
     """Choose each conv layer's mode and K for ``model`` from the calibration batch ``x`` and a budget.
 
     Args:

@@ -54,8 +54,8 @@ def layer_losses(env: np.ndarray, modes: Sequence[str], ks: Sequence[int]) -> li
     """
     n, t = env.shape[0] - 1, env.shape[1]
     if len(modes) != n or len(ks) != n:
-        raise ValueError(f"layer_losses: `modes` and `ks` need one entry per conv layer ({n}); got {modes!r}, "
-                         f"{ks!r}.")
+        raise ValueError(f"layer_losses: `modes` and `ks` need one entry per conv layer ({n}); got "
+                         f"{modes!r}, {ks!r}.")
     c, u, out = 1, 1, []
     for i in range(n):
         k = 1 if modes[i] == "baseline" else int(ks[i])

@@ -93,8 +93,8 @@ def check_batch(x, model, fn: str) -> jax.Array:
     if not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(f"{fn}: calibration batch `x` must be floating (float32, ...); got dtype {dtype}.")
     if (shape[0], *shape[2:]) != want or shape[1] < 2:
-        raise ValueError(f"{fn}: calibration batch `x` must be [T, B, H, W, C] = [{want[0]}, B >= 2, {want[1]}, "
-                         f"{want[2]}, {want[3]}] for this model; got shape {shape}.")
+        raise ValueError(f"{fn}: calibration batch `x` must be [T, B, H, W, C] = [{want[0]}, B >= 2, "
+                         f"{want[1]}, {want[2]}, {want[3]}] for this model; got shape {shape}.")
     x = jnp.asarray(x)
     if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
         raise ValueError(f"{fn}: calibration batch `x` holds non-finite values (NaN or inf).")

@@ -20,9 +20,10 @@ def plan_summary(plan: Plan) -> str:
         raise TypeError(f"plan_summary: `plan` must be a tacjax.plan.Plan; got {type(plan).__name__}.")
     b = plan.budget
     target = f"speed-up >= {b.value:g}" if b.kind == "speedup" else f"predicted drop <= {b.value:g} pts"
-    return (f"budget {target}; statistic {plan.statistic!r}: predicted speed-up {plan.predicted_speedup:.2f}x "
-            f"(dense work), predicted drop {plan.predicted_drop:.2f} pts (loss {plan.predicted_loss:.4f}), "
-            f"conv calls {plan.conv_calls} / {plan.baseline_conv_calls} per sample; {plan.searched} plans searched")
+    return (f"budget {target}; statistic {plan.statistic!r}: predicted speed-up "
+            f"{plan.predicted_speedup:.2f}x (dense work), predicted drop {plan.predicted_drop:.2f} pts (loss "
+            f"{plan.predicted_loss:.4f}), conv calls {plan.conv_calls} / {plan.baseline_conv_calls} per "
+            f"sample; {plan.searched} plans searched")
 
 
 def plan_table(plan: Plan) -> str:
@@ -39,13 +40,14 @@ def plan_table(plan: Plan) -> str:
              "|---|---|---|---|---|---|---|"]
     for i, lc in enumerate(plan.layers):
         at_k = "-" if lc.mode == "baseline" else f"{scores[i, min(lc.k, plan.profile.num_steps) - 1]:.4f}"
-        lines.append(f"| {lc.name} | {lc.mode} | {lc.k} | {lc.steps_in} -> {lc.steps_out} | {lc.conv_calls} | "
-                     f"{at_k} | {lc.loss:.4f} |")
+        lines.append(f"| {lc.name} | {lc.mode} | {lc.k} | {lc.steps_in} -> {lc.steps_out} | "
+                     f"{lc.conv_calls} | {at_k} | {lc.loss:.4f} |")
     c = plan.cost
     lines += ["", plan_summary(plan) + ".",
               f"Cost (tacjax.cost, per sample): dense work {c['work']:.3g} vs {c['baseline_work']:.3g} "
-              f"MAC-equivalents; naive energy {c['naive_pj'] / 1e6:.3g} vs {c['baseline_naive_pj'] / 1e6:.3g} uJ; "
-              f"SATA {c['sata']:.3g} vs {c['baseline_sata']:.3g} (plan vs baseline, at the calibration rates)."]
+              f"MAC-equivalents; naive energy {c['naive_pj'] / 1e6:.3g} vs "
+              f"{c['baseline_naive_pj'] / 1e6:.3g} uJ; SATA {c['sata']:.3g} vs {c['baseline_sata']:.3g} "
+              "(plan vs baseline, at the calibration rates)."]
     return "\n".join(lines)
 
 

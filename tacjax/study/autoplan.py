@@ -83,7 +83,8 @@ def _one(data: Prepared, base: Config, opts: StudyOptions) -> tuple[Config, dict
         "work_terms": _work_terms(model, [*same_t, config]),
     }
     print(f"  [{data.name}] plan for T={base.num_steps}: modes {p.modes} ks {p.ks}, predicted "
-          f"{p.predicted_speedup:.2f}x and {p.predicted_drop:.2f} pts ({summary['plan_s']:.1f} s)", flush=True)
+          f"{p.predicted_speedup:.2f}x and {p.predicted_drop:.2f} pts ({summary['plan_s']:.1f} s)",
+          flush=True)
     return config, summary
 
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from tacjax.common.files import atomic_write_bytes, atomic_write_text
 
-__all__ = ["GRID_MODES", "add_speedups", "layer_order", "markdown", "plan_placement", "plots", "write_results"]
+__all__ = ["GRID_MODES", "add_speedups", "layer_order", "markdown", "plan_placement", "plots",
+           "write_results"]
 
 #: The modes of the grid's rows (a plan's row has mode "plan").
 GRID_MODES = ("baseline", "tac", "tac_tp")

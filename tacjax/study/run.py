@@ -34,7 +34,8 @@ def run_config(config: Config, data: Prepared, opts: StudyOptions) -> tuple[dict
     epoch), ``train_s_per_epoch`` (mean, compilation excluded), ``infer_ms_per_sample`` (last
     evaluation pass over the test set), ``compile_s``, ``conv_calls`` (per sample) and
     ``conv_calls_per_layer``, ``rates`` (per layer), ``wall_s``, ``history`` (``fit``'s), ``mode``,
-    ``k``, ``num_steps``, ``modes`` and ``ks``. Per-run metrics go to ``<data.out_dir>/runs/<label>.json|.csv``.
+    ``k``, ``num_steps``, ``modes`` and ``ks``. Per-run metrics go to
+    ``<data.out_dir>/runs/<label>.json|.csv``.
     """
     p = data.protocol
     model = data.build(config)

@@ -22,9 +22,9 @@ ENV = np.array([[0, 1, 2, 3, 4, 5, 6, 7],
 @pytest.mark.parametrize("modes,ks,want", [
     (("baseline", "baseline"), (1, 1), [0, 0]),
     (("tac", "tac"), (4, 1), [3 + 30, 0]),             # the grid's "tac 4": S_1(4) + S_2(4), nothing after
-    (("tac_tp", "tac_tp"), (4, 4), [3, 0]),           # the grid's "tac_tp 4": S_1(4); conv2's order already gone
+    (("tac_tp", "tac_tp"), (4, 4), [3, 0]),           # the grid's "tac_tp 4": S_1(4); conv2's order gone
     (("tac_tp", "tac_tp"), (2, 4), [1, 30 - 10]),     # conv2 widens the erased chunk from 2 to 4
-    (("baseline", "tac"), (1, 2), [0, 10 + 100]),     # collapse at conv2: its input order, then its output timing
+    (("baseline", "tac"), (1, 2), [0, 10 + 100]),     # collapse at conv2: input order, then output timing
     (("tac", "tac"), (2, 4), [1 + 10, 70 - 10 + 700 - 100]),  # conv2 sees 2-frame steps: A = 8, A_in = 2
     (("tac_tp", "tac"), (4, 2), [3, 0]),              # A = max(u = 4, c K = 2) = 4 = A_in: nothing new
     (("tac_tp", "tac"), (2, 4), [1, 30 - 10 + 300 - 100]),  # collapse of 4 after an erased 2
@@ -35,8 +35,9 @@ def test_layer_losses_follow_the_rules(modes, ks, want):
 
 def test_layer_losses_caps_chunks_at_t_and_checks_lengths():
     env = ENV[:, :5]  # T = 5
-    assert layer_losses(env, ("tac", "tac"), (3, 2)) == pytest.approx([2 + 20, 40 - 20 + 400 - 200])  # A = 6 -> 5
-    with pytest.raises(ValueError, match=r"layer_losses: `modes` and `ks` need one entry per conv layer \(2\)"):
+    # conv2 would sum 3 * 2 = 6 frames: capped at T = 5
+    assert layer_losses(env, ("tac", "tac"), (3, 2)) == pytest.approx([2 + 20, 40 - 20 + 400 - 200])
+    with pytest.raises(ValueError, match=r"`modes` and `ks` need one entry per conv layer \(2\)"):
         layer_losses(env, ("tac",), (2,))
 
 
