@@ -20,8 +20,13 @@ steps it sees); ``A`` is capped at T. ``plan_study.py`` measures how well this r
 **Cost.** Dense work per sample, from ``tacjax.cost.counts`` at input rate 1 (a dense convolution
 costs the same whatever the spikes): ``work = MACs + accumulates + neuron_cost * neuron_updates``,
 summed over the conv layers and the readout; the predicted speed-up is baseline work / plan work.
-``neuron_cost`` is the price of one LIF update in multiply-accumulates; on our CPU a jitted
-training step (forward and backward, LIF in ``lax.scan``) measured about 500 (Fashion-MNIST net).
+``neuron_cost`` is the price of one LIF update in multiply-accumulates. The default, 500, comes
+from a one-off timing of jitted training steps (forward and backward, LIF in ``lax.scan``) of the
+study's Fashion-MNIST network on our busy 2-core CPU, where conv1's LIF dominated;
+``scripts/plan_study.py`` refits it from a study's epoch times where the rows vary MACs and LIF
+updates independently (39 and 96 on the synthetic rows of our two runs, whose timings were very
+noisy). A rough constant: it only ranks plans by predicted speed, and it ignores that on a CPU a
+short, fully unrolled time loop costs less per step than a long ``lax.scan``.
 """
 
 from __future__ import annotations

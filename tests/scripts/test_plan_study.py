@@ -1,23 +1,12 @@
 """plan_study.py: Spearman's rank correlation by hand, and the report from a hand-made results.json."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-
-def _script():
-    spec = importlib.util.spec_from_file_location("plan_study", ROOT / "scripts" / "plan_study.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_spearman_by_hand():
-    ps = _script()
+def test_spearman_by_hand(load_script):
+    ps = load_script("plan_study")
     assert ps.spearman([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)  # 1 - 6 * 2 / (4 * 15)
     assert ps.spearman([1, 2, 3], [30, 20, 10]) == pytest.approx(-1.0)
     assert ps.spearman([1, 1, 2], [1, 2, 3]) == pytest.approx(1.5 / 3 ** 0.5)  # average ranks 1.5, 1.5, 3
@@ -32,8 +21,8 @@ def _results(tmp_path):
     scores["within_variance"] = [[0, 0.5, 0.5, 1.0], [0, 0.5, 0.5, 1.0]]
 
     def row(label, mode, modes, ks, delta, train_s):
-        return {"config": label, "mode": mode, "num_steps": 4, "modes": modes, "ks": ks, "acc_delta_pts": delta,
-                "train_s_per_epoch": train_s}
+        return {"config": label, "mode": mode, "num_steps": 4, "modes": modes, "ks": ks,
+                "acc_delta_pts": delta, "train_s_per_epoch": train_s}
 
     runs = [row("baseline", "baseline", ["baseline"], [1], 0.0, 4.0),
             row("tac_K2", "tac", ["tac"], [2], -3.0, 2.0),
@@ -47,8 +36,8 @@ def _results(tmp_path):
     return path
 
 
-def test_report_from_results(tmp_path):
-    ps = _script()
+def test_report_from_results(tmp_path, load_script):
+    ps = load_script("plan_study")
     path = _results(tmp_path)
     records = ps.collect([str(path)])
     # predicted losses: tac K collapses conv1 and the readout's timing: S_1(K) + S_fc(K); tac_tp: S_1(K)
@@ -63,8 +52,8 @@ def test_report_from_results(tmp_path):
     assert "neuron_cost fitted on synthetic's training times: 10 MACs per LIF update" in text
 
 
-def test_no_plan_profile_is_a_usage_error(tmp_path, capsys):
-    ps = _script()
+def test_no_plan_profile_is_a_usage_error(tmp_path, capsys, load_script):
+    ps = load_script("plan_study")
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"datasets": {"synthetic": {"runs": []}}}))
     with pytest.raises(SystemExit) as e:

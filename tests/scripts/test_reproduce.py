@@ -1,25 +1,14 @@
 """The study script at smoke size: every configuration runs and every output is written; bad flags stop it."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
 from tacjax.study import layer_order
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-
-def _script():
-    spec = importlib.util.spec_from_file_location("reproduce", ROOT / "scripts" / "reproduce.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_smoke_run_writes_tables_and_plots(tmp_path, capsys):
-    rep = _script()
+def test_smoke_run_writes_tables_and_plots(tmp_path, capsys, load_script):
+    rep = load_script("reproduce")
     out = tmp_path / "res"
     argv = ["--smoke", "--dataset", "synthetic", "--out", str(out), "--no-progress", "--plan", "auto"]
     res = rep.main(argv)
@@ -79,17 +68,17 @@ def _usage_error(rep, argv, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("flags,names,value", BAD_FLAGS, ids=[" ".join(f[0]) for f in BAD_FLAGS])
-def test_bad_flags_stop_before_any_work(tmp_path, capsys, monkeypatch, flags, names, value):
-    rep = _script()
+def test_bad_flags_stop_before_any_work(tmp_path, capsys, monkeypatch, flags, names, value, load_script):
+    rep = load_script("reproduce")
     err = _usage_error(rep, ["--smoke", "--out", str(tmp_path / "o"), *flags], capsys, monkeypatch)
     assert "error: " + names in err and value in err, err
     assert not (tmp_path / "o").exists()  # checked before the output folder is even created
 
 
-def test_bad_paths_and_missing_data_stop_before_training(tmp_path, capsys, monkeypatch):
+def test_bad_paths_and_missing_data_stop_before_training(tmp_path, capsys, monkeypatch, load_script):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("TACJAX_DATA", raising=False)
-    rep = _script()
+    rep = load_script("reproduce")
     (tmp_path / "file").write_text("x")
     (tmp_path / "empty").mkdir()
     cases = [
