@@ -143,6 +143,7 @@ def _pieces(args) -> dict:
 
     data = reference.mnist_data(args.batch, args.steps, args.size, args.channels)
     p = lib_tacjax.PARAMS
+    conv = lib_jax.conv
     t, b = args.steps, args.batch
     key = jax.random.key(0)
     fns = {}
@@ -162,8 +163,8 @@ def _pieces(args) -> dict:
         ct = jax.random.normal(key, cur.shape)
         add(f"{n} conv fwd", lib_jax.conv, xin, w)
         if i > 0:  # the first layer's input needs no gradient
-            add(f"{n} conv bwd-data", vjp(lambda a, w=w: lib_jax.conv(a, w)), xin, ct)
-        add(f"{n} conv bwd-weights", vjp(lambda w, a=xin: lib_jax.conv(a, w)), w, ct)
+            add(f"{n} conv bwd-data", lambda a, w, g: jax.vjp(lambda a: conv(a, w), a)[1](g), xin, w, ct)
+        add(f"{n} conv bwd-weights", lambda w, a, g: jax.vjp(lambda w: conv(a, w), w)[1](g), w, xin, ct)
         cur = cur.reshape(t, b, *cur.shape[1:])
         ct = ct.reshape(cur.shape)
         lifs = (("lax.scan", lambda c: lib_jax.lif(c)[0]), ("lif_scan", lambda c: tj.lif_scan(c, p)[0]))

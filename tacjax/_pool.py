@@ -44,6 +44,10 @@ def _max_pool_jvp(pool, primals, tangents):
     (x,), (t,) = primals, tangents
     win = _windows(x, pool)
     y = win.max(axis=(-4, -2))
-    ties = win == y[..., :, None, :, None, :]
-    count = sum(ties[..., :, i, :, j, :].astype(x.dtype) for i in range(pool) for j in range(pool))
+    # Ties against a window maximum recomputed elementwise from the strided positions (comparing
+    # with the reduction's broadcast output let XLA materialise that broadcast at full size).
+    parts = [win[..., :, i, :, j, :] for i in range(pool) for j in range(pool)]
+    y_loop = functools.reduce(jnp.maximum, parts)
+    ties = win == y_loop[..., :, None, :, None, :]
+    count = sum((part == y_loop).astype(x.dtype) for part in parts)
     return y, jnp.where(ties, _windows(t, pool), 0).sum(axis=(-4, -2)) / count
