@@ -86,7 +86,14 @@ def _beta_at(p: Leaves, t):
 
 
 def _spikes(cfg: LoopConfig, h, p: Leaves, consts):
-    return cfg.spike(h - p.threshold, *consts)
+    """``S(h - threshold)``, evaluated as the primal of the spike function's JVP.
+
+    Same values; the difference shows only in second-order derivatives, where it reproduces
+    autodiff through ``lax.scan``: JAX differentiates a ``custom_jvp`` rule as code, so inside a
+    differentiated program a surrogate's spikes carry the Heaviside step's (zero) derivative.
+    """
+    u = h - p.threshold
+    return jax.jvp(lambda a: cfg.spike(a, *consts), (u,), (jnp.zeros_like(u),))[0]
 
 
 def _after_reset(cfg: LoopConfig, h, p: Leaves, consts):
