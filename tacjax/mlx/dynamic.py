@@ -67,6 +67,12 @@ def _chunk_geometry(num_steps: int, k):
     return chunk, dist, row_len
 
 
+def _num_chunks(num_steps: int, k):
+    """``ceil(T / K)`` (``k`` clamped to ``[1, T]``)."""
+    k = mx.clip(k, 1, num_steps)
+    return (num_steps + k - 1) // k
+
+
 def chunk_mask(num_steps: int, k) -> mx.array:
     """Boolean ``[T]``: True for the rows ``c < ceil(T/K)`` that hold a chunk.
 
@@ -118,9 +124,10 @@ def _aggregate_rows(x, k, weights, beta, fn, beta_name="beta"):
         wt = mx.ones((num_steps,), dtype)
     else:
         wt = 1.0 / row_len[chunk].astype(dtype)
-    rows = mx.arange(num_steps)
-    a = mx.where(rows[:, None] == chunk[None, :], wt[None, :], 0).astype(dtype)  # [T, T]
-    return (a @ x.reshape(num_steps, -1).astype(dtype)).reshape(x.shape).astype(x.dtype)
+    # O(T): each frame, weighted, is added into the row of its chunk (a scatter-add).
+    weighted = x.astype(dtype) * wt.reshape((-1,) + (1,) * (x.ndim - 1))
+    rows = mx.zeros(x.shape, dtype).at[chunk].add(weighted)
+    return rows.astype(x.dtype)
 
 
 def _prepare(x, op, k, params, weights, v0, surrogate, checked, fn):
@@ -173,7 +180,7 @@ def tac_dynamic(
     beta = _checks.param(params.beta, compute_dtype(current.dtype))
     step_beta = beta[None] ** row_len.astype(beta.dtype).reshape((-1,) + (1,) * beta.ndim)
     out = _lif_scan(current, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane,
-                    step_beta=step_beta, step_mask=row_len > 0)
+                    step_beta=step_beta, num_valid=_num_chunks(current.shape[0], k))
     return _poison(valid, *out)
 
 
@@ -200,10 +207,12 @@ def tac_tp_dynamic(
     _checks.one_of(share, SHARES, "share", "tac_tp_dynamic")
     k, valid, current, surrogate = _prepare(x, op, k, params, weights, v0, surrogate, checked,
                                             "tac_tp_dynamic")
-    chunk, _, row_len = _chunk_geometry(current.shape[0], k)
-    drive = mx.take(current, chunk, axis=0)
+    _, _, row_len = _chunk_geometry(current.shape[0], k)
+    out_dtype = current.dtype
     if share == "mean":
-        inv = 1.0 / row_len[chunk].astype(compute_dtype(drive.dtype))
-        drive = (drive * inv.reshape((-1,) + (1,) * (drive.ndim - 1))).astype(current.dtype)
-    out = _lif_scan(drive, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane)
+        dtype = compute_dtype(out_dtype)
+        inv = mx.where(row_len > 0, 1.0 / mx.maximum(row_len, 1).astype(dtype), 0.0)
+        current = current.astype(dtype) * inv.reshape((-1,) + (1,) * (current.ndim - 1))
+    out = _lif_scan(current, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane,
+                    repeat=mx.maximum(k, 1), num_steps=current.shape[0], out_dtype=out_dtype)
     return _poison(valid, *out)
