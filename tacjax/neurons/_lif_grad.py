@@ -57,6 +57,7 @@ class LoopConfig(NamedTuple):
     out_dtype: object
     in_dtype: object
     rows: int
+    engine: object = None  # None: the loops here; else ``membranes``/``cotangents`` (lif_parallel)
 
 
 class Leaves(NamedTuple):
@@ -149,8 +150,16 @@ def _outputs(cfg: LoopConfig, buf, p: Leaves, v0, n, consts):
     return s.astype(cfg.out_dtype), v.astype(cfg.out_dtype)
 
 
+def _solve(cfg: LoopConfig, x, p, v0, k, consts):
+    """``(membranes [T, ...], info)`` by the configured engine (info: its round count, or None)."""
+    if cfg.engine is None:
+        return _membranes(cfg, x, p, v0, k, consts), None
+    return cfg.engine.membranes(cfg, x, p, v0, k, consts)
+
+
 def _forward(cfg, x, p, v0, n, k, consts):
-    return _outputs(cfg, _membranes(cfg, x, p, v0, k, consts), p, v0, n, consts)
+    buf, info = _solve(cfg, x, p, v0, k, consts)
+    return (*_outputs(cfg, buf, p, v0, n, consts), info)
 
 
 def _reset_partials(cfg: LoopConfig, h, s, p: Leaves):
@@ -316,8 +325,8 @@ def _fused(cfg: LoopConfig, args: _Args):
 def _fused_fwd(cfg, args):
     vals = jax.tree.map(lambda a: a.value, args, is_leaf=_is_primal)
     need = jax.tree.map(lambda a: () if a.perturbed else None, args, is_leaf=_is_primal)
-    buf = _membranes(cfg, vals.x, vals.p, vals.v0, vals.k, vals.consts)
-    out = _outputs(cfg, buf, vals.p, vals.v0, vals.n, vals.consts)
+    buf, info = _solve(cfg, vals.x, vals.p, vals.v0, vals.k, vals.consts)
+    out = (*_outputs(cfg, buf, vals.p, vals.v0, vals.n, vals.consts), info)
     return out, (vals.x if cfg.remat else buf, vals._replace(x=None), need)
 
 
@@ -327,11 +336,12 @@ def _zero_or(a, dtype):
 
 def _fused_bwd(cfg, res, cts):
     kept, a, need = res
-    buf = _membranes(cfg, kept, a.p, a.v0, a.k, a.consts) if cfg.remat else kept
+    buf = _solve(cfg, kept, a.p, a.v0, a.k, a.consts)[0] if cfg.remat else kept
     dtype = buf.dtype
     ct_s = _zero_or(cts[0], dtype)
     ct_h, ct_v = (_zero_or(cts[1], dtype), None) if cfg.return_membrane else (None, _zero_or(cts[1], dtype))
-    g_buf = _bwd_loop(cfg, buf, a.p, a.n, a.consts, ct_s, ct_h, ct_v)
+    engine = _bwd_loop if cfg.engine is None else cfg.engine.cotangents
+    g_buf = engine(cfg, buf, a.p, a.n, a.consts, ct_s, ct_h, ct_v)
     ct = _param_cotangents(cfg, buf, g_buf, a.p, a.v0, a.n, a.consts, ct_s, ct_v, need)
     ct_p = Leaves(*(ct[f] if getattr(a.p, f) is not None else None for f in Leaves._fields))
     ct_x = _input_cotangent(cfg, g_buf, a.k) if need.x is not None else None
@@ -342,7 +352,7 @@ def _fused_bwd(cfg, res, cts):
 _fused.defvjp(_fused_fwd, _fused_bwd, symbolic_zeros=True)
 
 
-def fused_lif(cfg: LoopConfig, x, p: Leaves, v0, n=None, k=None, consts=()):
+def fused_lif(cfg: LoopConfig, x, p: Leaves, v0, n=None, k=None, consts=(), return_info: bool = False):
     """The LIF over ``cfg.num_steps`` steps with the hand-written gradient.
 
     Args:
@@ -356,6 +366,8 @@ def fused_lif(cfg: LoopConfig, x, p: Leaves, v0, n=None, k=None, consts=()):
         consts: the spike function's closed-over arrays (``jax.closure_convert``).
 
     Returns:
-        ``(spikes [T, ...], v_final)`` or ``(spikes, membrane [T, ...])`` in ``cfg.out_dtype``.
+        ``(spikes [T, ...], v_final)`` or ``(spikes, membrane [T, ...])`` in ``cfg.out_dtype``;
+        with ``return_info`` a third value, the engine's round count (None for the loops).
     """
-    return _fused(cfg, _Args(x, p, v0, n, k, tuple(consts)))
+    out = _fused(cfg, _Args(x, p, v0, n, k, tuple(consts)))
+    return out if return_info else out[:2]
