@@ -170,7 +170,8 @@ class ParallelEngine(NamedTuple):
         u = buf - p.threshold
         s, g = jax.jvp(lambda a: cfg.spike(a, *consts), (u,), (jnp.ones_like(u),))
         dvdh, dvds = _reset_partials(cfg, buf, s, p)
-        dv = (1.0 if dvdh is None else dvdh) + (0.0 if dvds is None else dvds * g)  # dv[t] / dh[t]
+        dv = jnp.ones_like(buf) if dvdh is None else dvdh  # dv[t] / dh[t], spikes included
+        dv = dv if dvds is None else dv + dvds * g
         b = _time_first(p.beta if p.step_beta is None else p.step_beta, cfg.num_steps, buf.ndim - 1)
         a = jnp.concatenate([b[1:] * dv[:-1], jnp.zeros_like(dv[:1])])
         c = jnp.zeros_like(buf) if ct_h is None else ct_h
