@@ -26,7 +26,7 @@ from tacjax.aggregate import (
 )
 from tacjax.dynamic import aggregate_dynamic, chunk_mask, tac_dynamic, tac_tp_dynamic
 from tacjax.encoding import delta, latency, rate, repeat
-from tacjax.neurons import RESETS, LIFParams, lif_scan, lif_step
+from tacjax.neurons import RESETS, LIFParams, lif_parallel, lif_scan, lif_step
 from tacjax.surrogate import (
     SURROGATES,
     SpikeFn,
@@ -61,6 +61,7 @@ __all__ = [
     "heaviside",
     "init_weight_logits",
     "latency",
+    "lif_parallel",
     "lif_scan",
     "lif_step",
     "rate",

@@ -55,7 +55,7 @@ from tacjax.mlx.aggregate import (
 )
 from tacjax.mlx.dynamic import aggregate_dynamic, chunk_mask, tac_dynamic, tac_tp_dynamic
 from tacjax.mlx.encoding import delta, latency, rate, repeat
-from tacjax.mlx.neurons import RESETS, LIFParams, lif_scan, lif_step
+from tacjax.mlx.neurons import RESETS, LIFParams, lif_parallel, lif_scan, lif_step
 from tacjax.mlx.surrogate import (
     SURROGATES,
     SpikeFn,
@@ -88,6 +88,7 @@ __all__ = [
     "heaviside",
     "init_weight_logits",
     "latency",
+    "lif_parallel",
     "lif_scan",
     "lif_step",
     "rate",
