@@ -232,3 +232,16 @@ def test_tac_paths_get_the_autodiff_gradient(mode):
     traced = jax.jit(jax.grad(lambda x, w, b, t, k: ours(x, w, b, t, dyn, k), argnums=range(4)))
     _assert_grads_equal(traced(*args, jnp.int32(k)), got, names)
     assert all(float(jnp.abs(g).sum()) > 0 for g in got)
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the bound is XLA:CPU's buffer assignment")
+@pytest.mark.parametrize("reset", tj.RESETS)
+def test_forward_backward_allocates_at_most_three_inputs(reset):
+    """Beyond its arguments, grad of lif_scan's default call allocates <= 3x its input's bytes (the
+    membrane residual, the input's cotangent, and room to spare; autodiff of lax.scan takes 4x for
+    the zero reset). XLA's compile-time memory analysis is deterministic."""
+    x = jnp.zeros((64, 16, 64), jnp.float32)
+    f = jax.jit(jax.grad(lambda x: jnp.sum(tj.lif_scan(x, tj.LIFParams(reset=reset))[0])))
+    ma = f.lower(x).compile().memory_analysis()
+    beyond = ma.temp_size_in_bytes + ma.output_size_in_bytes - ma.alias_size_in_bytes
+    assert beyond <= 3 * x.nbytes, beyond / x.nbytes
