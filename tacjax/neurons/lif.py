@@ -1,7 +1,15 @@
-"""Leaky integrate-and-fire (LIF) and IF neurons: parameters, one step, and the ``lax.scan`` over time.
+"""Leaky integrate-and-fire (LIF) and IF neurons: parameters, one step, and the loop over time.
 
 ``beta``, ``threshold``, ``v_leak`` and ``v_reset`` are scalars or per-channel arrays that
 broadcast to ``x.shape[1:]`` (e.g. ``(C,)`` for NHWC frames); differentiate them to learn them.
+
+``lif_scan`` runs the loop of ``tacjax.neurons._lif_grad``: the same neuron as scanning
+``lif_step`` with ``jax.lax.scan``, with a hand-written gradient that keeps one ``[T, ...]``
+residual (the membrane before reset) and runs one reverse loop; its gradients equal autodiff of
+the plain scan (tested for every reset, parameter and surrogate). ``jit``, ``vmap``, ``grad`` and
+grad-of-grad work; forward mode (``jax.jvp``, ``jax.jacfwd``, ``jax.hessian``) is refused by JAX
+for this ``custom_vjp``: for it, scan ``lif_step`` yourself
+(``jax.lax.scan(functools.partial(lif_step, params=p), v0, x)``).
 """
 
 from __future__ import annotations
@@ -135,7 +143,7 @@ def lif_scan(
     remat: bool = False,
     unroll: int | bool | None = None,
 ) -> tuple[jax.Array, jax.Array]:
-    """Run a LIF neuron over time with ``jax.lax.scan``.
+    """Run a LIF neuron over time (one loop over T; its gradient: see the module doc).
 
     Args:
         x: input currents ``[T, ...]`` (floating; float32, bfloat16 and float16 tested).
@@ -144,11 +152,12 @@ def lif_scan(
         surrogate: spike function ``x -> spikes`` applied to ``h - threshold``, or its name.
         return_membrane: if True return the membrane trace before reset ``[T, ...]``
             instead of the final membrane.
-        remat: rematerialise the scan body in the backward pass (``jax.checkpoint``):
-            saves activation memory for long T at the cost of recomputation.
-        unroll: ``lax.scan`` unroll factor (a positive int or a bool). None (default) picks by
-            T: a full unroll for ``T <= 8`` (measured 2-7x faster on CPU, forward and backward),
-            a rolled loop (1) above (full and partial unrolls were slower there).
+        remat: keep ``x`` instead of the membrane for the backward pass and recompute the
+            membrane there (one more forward loop); saves memory only where ``x`` is kept
+            alive anyway. The default already keeps a single ``[T, ...]`` array.
+        unroll: loop unroll factor (a positive int or a bool). None (default) picks by T: a
+            full unroll (straight-line code) for ``T <= 8`` (measured 2-7x faster on CPU, forward
+            and backward), a rolled loop (1) above (full and partial unrolls were slower there).
 
     Returns:
         ``(spikes, v_final)`` with spikes ``[T, ...]`` and ``v_final`` ``x.shape[1:]``
