@@ -277,7 +277,7 @@ def tac_tp(
 
     Every step of chunk ``c`` receives the same current ``I[c]`` (``share="repeat"``, as in
     the reference code) or ``I[c] / L_c`` (``share="mean"``, L_c the chunk length). The
-    current is never materialised T times: a scan over chunks runs the K steps inside.
+    current is never materialised T times: one loop over the T steps reads chunk ``t // K`` at step t.
 
     Args:
         x, op, k, params, weights, agg_beta, surrogate, v0: as in ``tac``.
