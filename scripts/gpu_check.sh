@@ -9,14 +9,15 @@
 #   1. python: $GPU_CHECK_PYTHON if set; else python3 when its JAX already sees a GPU; else a fresh venv
 #      ($GPU_CHECK_VENV, default .venv-gpu) with `pip install -e '.[cuda]'` (needs PyPI; stops otherwise)
 #   2. device: jax.devices() and tacjax.runtime.describe() -> device.json (stops unless the backend is gpu)
-#   3. tests: the device-agnostic core tests (neurons, aggregate, dynamic, parallel, surrogate, encoding)
+#   3. tests: the device-agnostic core tests (neurons, aggregate, dynamic, parallel, pool, surrogate,
+#      encoding; a name is tests/test_NAME.py or the folder tests/NAME)
 #      with JAX_DEFAULT_MATMUL_PRECISION=highest, so float32 convolutions are not run in TF32 against
 #      the float32 NumPy references (the smoke run only collects them)
 #   4. scripts/bench_tac.py (B = 512), 5. scripts/bench_peers.py (Linear+LIF N = 4096 and 16384, MNIST
 #      step B = 128 and 512; snnTorch/SpikingJelly/spyx when installed; it saves after every worker, so
-#      a time-out still leaves figures), 6. scripts/bench_neurons.py if it exists; benchmarks run at
-#      JAX's default precision
-#   7. OUT_DIR/gpu_check.md and gpu_check.json: every figure and step status in two files.
+#      a time-out still leaves figures), 6. scripts/bench_neurons.py if it exists, 7. scripts/
+#      bench_lif_parallel.py (T = 256, 1024, 4096); benchmarks run at JAX's default precision
+#   8. OUT_DIR/gpu_check.md and gpu_check.json: every figure and step status in two files.
 # No tcmalloc or XLA CPU flag is set: they are CPU settings.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -86,8 +87,8 @@ fi
 
 # 3. Device-agnostic tests
 TESTS=()
-for f in ${GPU_CHECK_TESTS:-neurons aggregate dynamic parallel surrogate encoding}; do
-  [ -f "tests/test_$f.py" ] && TESTS+=("tests/test_$f.py")
+for f in ${GPU_CHECK_TESTS:-neurons aggregate dynamic parallel pool surrogate encoding}; do
+  if [ -f "tests/test_$f.py" ]; then TESTS+=("tests/test_$f.py"); elif [ -d "tests/$f" ]; then TESTS+=("tests/$f"); fi
 done
 if [ "$SMOKE" = 1 ]; then
   step tests 100 "$OUT/tests.log" "$PY" -m pytest -q -p no:cacheprovider --collect-only "${TESTS[@]}"
@@ -103,15 +104,17 @@ fi
 # 4.-6. Benchmarks
 if [ "$SMOKE" = 1 ]; then
   TAC_ARGS=(--workloads a --batch 1 --ks 2 --reps 1 --warmup 1)
+  LIFP_ARGS=(--quick)
   PEER_ARGS=(--libs tacjax jax --variants baseline --workloads on --n 32 --on-batch 2 --on-steps 8
              --repeats 1 --warmup 1 --no-pin)
 else
   TAC_ARGS=(--batch 512 --ks 2 4 8 --reps 20 --warmup 2)
   PEER_ARGS=(--n 4096 16384 --mnist-batch 128 512 --threads "$(nproc)" --no-pin --repeats 10 --timeout 100)
+  LIFP_ARGS=(--steps 256 1024 4096 --plain-max-steps 256)
 fi
 step bench_tac 65 "$OUT/bench_tac.md" "$PY" scripts/bench_tac.py --configs default "${TAC_ARGS[@]}" \
   --out "$OUT/bench_tac.json"
-step bench_peers 215 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
+step bench_peers 175 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
 if [ -f scripts/bench_neurons.py ]; then
   NEURON_ARGS=()
   HELP=$(timeout 60 "$PY" scripts/bench_neurons.py --help 2>&1)
@@ -125,6 +128,9 @@ else
   printf 'bench_neurons\t0\t0\tskipped: scripts/bench_neurons.py absent\n' >>"$OUT/steps.tsv"
 fi
 
-# 7. Summary
+step bench_lif_parallel 40 "$OUT/bench_lif_parallel.md" "$PY" scripts/bench_lif_parallel.py "${LIFP_ARGS[@]}" \
+  --out "$OUT/bench_lif_parallel.json"
+
+# 8. Summary
 "$PY" scripts/peers/gpu_summary.py "$OUT" || FAILED=1
 exit "$FAILED"

@@ -169,3 +169,68 @@ def test_bad_inputs(setup):
         tj.tac_tp_dynamic(x, op, 2, share="x")
     with pytest.raises(ValueError, match=r"tac_dynamic: `params.beta` must be .* \[0.0, 1.0\]; got 1.5"):
         tj.tac_dynamic(x, op, 2, tj.LIFParams(beta=1.5))
+
+
+def _chain_data():
+    x = jax.random.bernoulli(jax.random.key(10), 0.5, (12, 2, 3)).astype(jnp.float32)
+    w1 = jax.random.uniform(jax.random.key(11), (3, 4), minval=-0.3, maxval=0.9)
+    w2 = jax.random.uniform(jax.random.key(12), (4, 5), minval=-0.3, maxval=0.9)
+    return x, (lambda z: z @ w1), (lambda z: z @ w2)
+
+
+@pytest.mark.parametrize("second", ["tac", "tac_tp"])
+@pytest.mark.parametrize("k1, k2", [(2, 3), (3, 2), (5, 2), (4, 3)])
+def test_chain_of_traced_k_layers_equals_static_chain(second, k1, k2):
+    """Layer 2 reads layer 1's valid length (``length``) and so ignores its padding rows."""
+    x, op1, op2 = _chain_data()
+    p = tj.LIFParams(beta=0.85, threshold=0.5, reset="zero", v_leak=0.1)
+    s1, _ = tj.tac(x, op1, k1, p)
+    s2, v2 = getattr(tj, second)(s1, op2, k2, p)
+    _, h2 = getattr(tj, second)(s1, op2, k2, p, return_membrane=True)
+    dyn2 = getattr(tj, f"{second}_dynamic")
+
+    @jax.jit
+    def chain(k1, k2):
+        d1, _ = tj.tac_dynamic(x, op1, k1, p)
+        n1 = jnp.sum(tj.chunk_mask(x.shape[0], k1))
+        d2, u2 = dyn2(d1, op2, k2, p, length=n1)
+        _, m2 = dyn2(d1, op2, k2, p, length=n1, return_membrane=True)
+        unmasked = dyn2(d1, op2, k2, p)[1]
+        return n1, d2, u2, m2, unmasked
+
+    n1, d2, u2, m2, unmasked = chain(jnp.int32(k1), jnp.int32(k2))
+    n2 = s2.shape[0]
+    assert int(n1) == s1.shape[0]
+    np.testing.assert_array_equal(d2[:n2], s2)
+    np.testing.assert_array_equal(d2[n2:], 0)
+    np.testing.assert_allclose(u2, v2, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(m2[:n2], h2, rtol=1e-5, atol=1e-5)
+    assert float(s2.sum()) > 0
+    assert not np.allclose(unmasked, v2, atol=1e-3)  # without `length` the padding acts as frames
+
+
+def test_length_in_aggregate_and_chunk_mask():
+    x = jax.random.normal(jax.random.key(13), (9, 2, 3))
+    for k, n in ((2, 7), (3, 9), (4, 1), (9, 5), (2, 0)):
+        rows = -(-n // k)
+        for weights in ("beta", "sum", "mean"):
+            out = tj.aggregate_dynamic(x, k, weights, 0.7, length=n)
+            if n:
+                np.testing.assert_allclose(out[:rows], tj.aggregate(x[:n], min(k, n), weights, 0.7) if k <= n
+                                           else tj.aggregate(x[:n], n, weights, 0.7), rtol=1e-5, atol=1e-6)
+            np.testing.assert_array_equal(out[rows:], 0)
+        np.testing.assert_array_equal(tj.chunk_mask(9, k, n), np.arange(9) < rows)
+    s, v = tj.tac_dynamic(x, lambda z: z, 3, tj.LIFParams(), length=0, v0=jnp.ones((2, 3)))
+    np.testing.assert_array_equal(s, 0)
+    np.testing.assert_array_equal(v, 1.0)
+
+
+def test_bad_length():
+    x = jnp.ones((6, 2))
+    with pytest.raises(ValueError, match=r"tac_dynamic: `length` must satisfy 0 <= length <= T = 6; got 7"):
+        tj.tac_dynamic(x, lambda z: z, 2, length=7)
+    with pytest.raises(TypeError, match="aggregate_dynamic: `length` must be a scalar integer"):
+        tj.aggregate_dynamic(x, 2, length=2.0)
+    s, v = jax.jit(lambda n: tj.tac_tp_dynamic(x, lambda z: z, 2, length=n))(jnp.int32(-1))
+    assert bool(jnp.all(jnp.isnan(s))) and bool(jnp.all(jnp.isnan(v)))
+    assert not bool(jnp.any(jax.jit(lambda n: tj.chunk_mask(6, 2, n))(jnp.int32(8))))

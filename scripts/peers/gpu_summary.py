@@ -19,7 +19,8 @@ from pathlib import Path
 from tacjax.common.files import atomic_write_text
 
 BENCHES = (("bench_tac", "bench_tac.md", "bench_tac.json"), ("peers", "peers/peers.md", "peers/peers.json"),
-           ("bench_neurons", "bench_neurons.md", "bench_neurons.json"))
+           ("bench_neurons", "bench_neurons.md", "bench_neurons.json"),
+           ("bench_lif_parallel", "bench_lif_parallel.md", "bench_lif_parallel.json"))
 
 
 def _steps(out: Path) -> list[dict]:

@@ -29,7 +29,7 @@ from tacjax.common.tac import (
 )
 from tacjax.mlx import _checks
 from tacjax.mlx.neurons._common import check_params, check_state_shape, compute_dtype, resolve_surrogate
-from tacjax.mlx.neurons.lif import LIFParams, _leaves, _lif_scan, _update, _validate
+from tacjax.mlx.neurons.lif import LIFParams, _lif_scan, _validate
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
 
 __doc__ += docs.TAC
@@ -271,26 +271,12 @@ def tac_tp(
     _checks.one_of(share, SHARES, "share", "tac_tp")
     k, lengths, current, surrogate = _chunk_currents(x, op, k, params, weights, agg_beta, v0,
                                                      surrogate, "tac_tp")
-    return _repeat_scan(current, k, lengths, share_scales(lengths, share), params, surrogate, v0,
-                        return_membrane)
-
-
-def _repeat_scan(current, k, lengths, scales, params, surrogate, v0, return_membrane):
-    """LIF over chunks, ``lengths[c]`` steps per chunk with a shared input; returns T steps."""
     out_dtype = current.dtype
-    dtype = compute_dtype(out_dtype)
-    p = _leaves(params, dtype)
-    current = current.astype(dtype)
+    scales = share_scales(lengths, share)
     if scales is not None:
-        current = current * _checks.param(scales, dtype).reshape((-1,) + (1,) * (current.ndim - 1))
-    v = mx.zeros(current.shape[1:], dtype) if v0 is None else _checks.param(v0, dtype)
-    spikes, membrane = [], []
-    for c, n in enumerate(lengths):
-        for _ in range(n):
-            h, s, v = _update(v, current[c], p, params.reset, params.detach_reset, surrogate)
-            spikes.append(s.astype(out_dtype))
-            if return_membrane:
-                membrane.append(h.astype(out_dtype))
-    if return_membrane:
-        return mx.stack(spikes), mx.stack(membrane)
-    return mx.stack(spikes), v.astype(out_dtype)
+        dtype = compute_dtype(out_dtype)
+        scales = _checks.param(scales, dtype).reshape((-1,) + (1,) * (current.ndim - 1))
+        current = current.astype(dtype) * scales
+    # One LIF loop over the T steps, step t driven by chunk t // K (as the JAX core).
+    return _lif_scan(current, params, surrogate=surrogate, v0=v0, return_membrane=return_membrane,
+                     repeat=k, num_steps=x.shape[0], out_dtype=out_dtype)

@@ -9,6 +9,8 @@ array-generic, from ``tacjax.common.neurons``) make its step,
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -59,3 +61,21 @@ def scan_unroll(num_steps: int, unroll, fn: str) -> int | bool:
     if isinstance(unroll, bool):
         return unroll
     return _checks.check_int(unroll, fn, "unroll")
+
+
+def spike_function(surrogate, example: jax.Array):
+    """``(spike, consts)``: ``surrogate`` as ``spike(u, *consts)`` with the traced arrays it closes
+    over (a slope being differentiated or vmapped) passed explicitly, as a ``custom_vjp`` needs.
+
+    ``example`` is one state-shaped array; ``spike`` also takes arrays with extra leading axes.
+    """
+    converted, consts = jax.closure_convert(surrogate, example)
+    if not consts:
+        return surrogate, ()
+    return functools.partial(_leading_vmap, converted, example.ndim), tuple(consts)
+
+
+def _leading_vmap(fn, ndim: int, u, *consts):
+    for _ in range(u.ndim - ndim):
+        fn = jax.vmap(fn, in_axes=(0,) + (None,) * len(consts))
+    return fn(u, *consts)

@@ -1,7 +1,15 @@
-"""Leaky integrate-and-fire (LIF) and IF neurons: parameters, one step, and the ``lax.scan`` over time.
+"""Leaky integrate-and-fire (LIF) and IF neurons: parameters, one step, and the loop over time.
 
 ``beta``, ``threshold``, ``v_leak`` and ``v_reset`` are scalars or per-channel arrays that
 broadcast to ``x.shape[1:]`` (e.g. ``(C,)`` for NHWC frames); differentiate them to learn them.
+
+``lif_scan`` runs the loop of ``tacjax.neurons._lif_grad``: the same neuron as scanning
+``lif_step`` with ``jax.lax.scan``, with a hand-written gradient that keeps one ``[T, ...]``
+residual (the membrane before reset) and runs one reverse loop; its gradients equal autodiff of
+the plain scan (tested for every reset, parameter and surrogate). ``jit``, ``vmap``, ``grad`` and
+grad-of-grad work; forward mode (``jax.jvp``, ``jax.jacfwd``, ``jax.hessian``) is refused by JAX
+for this ``custom_vjp``: for it, scan ``lif_step`` yourself
+(``jax.lax.scan(functools.partial(lif_step, params=p), v0, x)``).
 """
 
 from __future__ import annotations
@@ -25,7 +33,9 @@ from tacjax.neurons._common import (
     reset_membrane,
     resolve_surrogate,
     scan_unroll,
+    spike_function,
 )
+from tacjax.neurons._lif_grad import Leaves, LoopConfig, fused_lif
 from tacjax.surrogate import SpikeFn, fast_sigmoid
 
 __doc__ += docs.LIF + docs.PRECISION
@@ -133,7 +143,7 @@ def lif_scan(
     remat: bool = False,
     unroll: int | bool | None = None,
 ) -> tuple[jax.Array, jax.Array]:
-    """Run a LIF neuron over time with ``jax.lax.scan``.
+    """Run a LIF neuron over time (one loop over T; its gradient: see the module doc).
 
     Args:
         x: input currents ``[T, ...]`` (floating; float32, bfloat16 and float16 tested).
@@ -142,11 +152,12 @@ def lif_scan(
         surrogate: spike function ``x -> spikes`` applied to ``h - threshold``, or its name.
         return_membrane: if True return the membrane trace before reset ``[T, ...]``
             instead of the final membrane.
-        remat: rematerialise the scan body in the backward pass (``jax.checkpoint``):
-            saves activation memory for long T at the cost of recomputation.
-        unroll: ``lax.scan`` unroll factor (a positive int or a bool). None (default) picks by
-            T: a full unroll for ``T <= 8`` (measured 2-7x faster on CPU, forward and backward),
-            a rolled loop (1) above (full and partial unrolls were slower there).
+        remat: keep ``x`` instead of the membrane for the backward pass and recompute the
+            membrane there (one more forward loop); saves memory only where ``x`` is kept
+            alive anyway. The default already keeps a single ``[T, ...]`` array.
+        unroll: loop unroll factor (a positive int or a bool). None (default) picks by T: a
+            full unroll (straight-line code) for ``T <= 8`` (measured 2-7x faster on CPU, forward
+            and backward), a rolled loop (1) above (full and partial unrolls were slower there).
 
     Returns:
         ``(spikes, v_final)`` with spikes ``[T, ...]`` and ``v_final`` ``x.shape[1:]``
@@ -164,37 +175,41 @@ def lif_scan(
 
 
 def _lif_scan(x, params: LIFParams, *, surrogate: SpikeFn, v0=None, return_membrane: bool = False,
-              remat: bool = False, unroll: int | bool | None = None, step_beta=None, step_mask=None):
-    """The one LIF scan core (no validation): every LIF time loop of the package runs here.
+              remat: bool = False, unroll: int | bool | None = None, step_beta=None, num_valid=None,
+              repeat=1, num_steps: int | None = None, out_dtype=None):
+    """The one LIF loop core (no validation): every LIF time loop of the package runs here.
 
-    Contract: ``x`` ``[T, ...]`` floating, ``params`` a validated ``LIFParams``, ``surrogate`` a
-    callable. ``step_beta`` (``[T, ...]``, optional) replaces ``params.beta`` at each step (TAC's
-    per-chunk leak ``beta**L``; the leak term is then ``(1 - step_beta) * v_leak``). ``step_mask``
-    (bool ``[T]``, optional): steps where it is False neither change the state nor fire (their
-    spikes and membrane read 0). The loop runs in ``compute_dtype(x.dtype)``; returns
-    ``(spikes, v_final)`` or ``(spikes, membrane)`` in ``x.dtype``, as ``lif_scan``.
+    Contract: ``x`` ``[R, ...]`` floating, ``params`` a validated ``LIFParams``, ``surrogate`` a
+    callable. Step ``t`` of ``num_steps`` (default ``R``) is driven by row ``t // repeat`` of ``x``
+    (``repeat``: a positive int, or a traced int for TAC-TP with a traced K). ``step_beta``
+    (``[T, ...]``, optional) replaces ``params.beta`` at each step (TAC's per-chunk leak
+    ``beta**L``; the leak term is then ``(1 - step_beta) * v_leak``). ``num_valid`` (a traced
+    int, optional): only the first ``num_valid`` steps run; later ones neither change the state
+    nor fire (their spikes and membrane read 0). The loop runs in ``compute_dtype(x.dtype)`` with
+    the hand-written gradient of ``tacjax.neurons._lif_grad``; returns ``(spikes, v_final)`` or
+    ``(spikes, membrane)`` in ``x.dtype``, as ``lif_scan``. ``remat``: keep ``x`` instead of the
+    membrane for the backward pass and recompute the membrane there. ``out_dtype`` (default
+    ``x.dtype``) is the dtype of the outputs.
     """
-    out_dtype = x.dtype
+    out_dtype = x.dtype if out_dtype is None else out_dtype
     dtype = compute_dtype(out_dtype)
+    num_steps = x.shape[0] if num_steps is None else num_steps
     p = _leaves(params, dtype)
     v = jnp.zeros(x.shape[1:], dtype) if v0 is None else jnp.asarray(v0, dtype)
+    if num_steps == 0:
+        return jnp.zeros(x.shape, out_dtype), (jnp.zeros(x.shape, out_dtype) if return_membrane
+                                               else v.astype(out_dtype))
     if unroll is None:
-        unroll = scan_unroll(x.shape[0], None, "_lif_scan")
-
-    def body(v, inp):
-        xt, bt, ok = inp
-        h, s, v_next = _update(v, xt.astype(dtype), p, params.reset, params.detach_reset, surrogate, bt)
-        if ok is not None:
-            okd = ok.astype(dtype)
-            h, s, v_next = h * okd, s * okd, jnp.where(ok, v_next, v)
-        s = s.astype(out_dtype)
-        return v_next, (s, h.astype(out_dtype)) if return_membrane else s
-
-    if remat:
-        body = jax.checkpoint(body)
-    xs = (x, None if step_beta is None else jnp.asarray(step_beta, dtype), step_mask)
-    v_final, out = jax.lax.scan(body, v, xs, unroll=unroll)
-    if return_membrane:
-        spikes, membrane = out
-        return spikes, membrane
-    return out, v_final.astype(out_dtype)
+        unroll = scan_unroll(num_steps, None, "_lif_scan")
+    spike, consts = spike_function(surrogate, v)
+    traced = not isinstance(repeat, int)
+    cfg = LoopConfig(params.reset, params.detach_reset, spike, num_steps, 1 if traced else repeat, traced,
+                     return_membrane, remat, unroll, out_dtype, x.dtype, x.shape[0])
+    if step_beta is not None:  # [T, *beta.shape] -> [T, 1.., *beta.shape]: rows broadcast to the state
+        step_beta = jnp.asarray(step_beta, dtype)
+        pad = (1,) * (v.ndim - step_beta.ndim + 1)
+        step_beta = step_beta.reshape((num_steps,) + pad + step_beta.shape[1:])
+    leaves = Leaves(p.beta if step_beta is None else None, step_beta, p.threshold, p.v_leak, p.v_reset)
+    n = None if num_valid is None else jnp.asarray(num_valid, jnp.int32)
+    k = jnp.asarray(repeat, jnp.int32) if traced else None
+    return fused_lif(cfg, x, leaves, v, n, k, consts)

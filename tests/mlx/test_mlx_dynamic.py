@@ -98,3 +98,30 @@ def test_dynamic_gradients_match_jax(fn):
     gm = mx.grad(loss_m, argnums=(0, 1))(mx.array(X), mx.array(WD))
     assert_grad(gm[0], gj[0], what="d/dx")
     assert_grad(gm[1], gj[1], what="d/dw")
+
+
+@pytest.mark.parametrize("fn", ["tac_dynamic", "tac_tp_dynamic"])
+def test_length_chain_matches_jax(fn):
+    """A second traced-K layer told the first one's valid length gives JAX's (and the static) result."""
+    p_j, p_m = tacjax.LIFParams(0.8, 0.9, "zero"), tm.LIFParams(0.8, 0.9, "zero")
+    w2 = np.random.default_rng(7).uniform(-0.2, 0.9, (M, 4)).astype(np.float32)
+    for k1, k2 in ((2, 2), (3, 2)):
+        d1_m, _ = tm.tac_dynamic(mx.array(X), _opm, k1, p_m)
+        d1_j, _ = tacjax.tac_dynamic(jnp.asarray(X), _opj, k1, p_j)
+        n1_m, n1_j = mx.sum(tm.chunk_mask(T, k1)), jnp.sum(tacjax.chunk_mask(T, k1))
+        assert int(n1_m) == int(n1_j) == -(-T // k1)
+        sm, hm = getattr(tm, fn)(d1_m, lambda z: z @ mx.array(w2), k2, p_m, length=n1_m, return_membrane=True)
+        _, vm = getattr(tm, fn)(d1_m, lambda z: z @ mx.array(w2), k2, p_m, length=n1_m)
+        sj, hj = getattr(tacjax, fn)(d1_j, lambda z: z @ jnp.asarray(w2), k2, p_j, length=n1_j,
+                                     return_membrane=True)
+        _, vj = getattr(tacjax, fn)(d1_j, lambda z: z @ jnp.asarray(w2), k2, p_j, length=n1_j)
+        assert_spikes_match(sm, sj, hm, hj, 0.9)
+        assert_forward(vm, vj)
+        static = getattr(tm, fn.removesuffix("_dynamic"))
+        s1 = tm.tac(mx.array(X), _opm, k1, p_m)[0]
+        s2, v2 = static(s1, lambda z: z @ mx.array(w2), k2, p_m)
+        assert_forward(sm[: s2.shape[0]], s2)
+        assert_forward(vm, v2)
+    np.testing.assert_array_equal(np.array(tm.chunk_mask(T, 3, 5)), np.arange(T) < 2)
+    with pytest.raises(ValueError, match=r"tac_dynamic: `length` must satisfy 0 <= length <= T = 7; got 8"):
+        tm.tac_dynamic(X, _opm, 2, length=8)

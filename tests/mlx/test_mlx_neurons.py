@@ -164,3 +164,36 @@ def test_mx_compile_gives_the_same_spikes_and_grads():
     (v0, g0), (v1, g1) = f(x), cf(x)
     np.testing.assert_allclose(v1.item(), v0.item(), rtol=1e-6)
     np.testing.assert_allclose(np.array(g1), np.array(g0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("reset", tacjax.RESETS)
+@pytest.mark.parametrize("window", [1, 4, None])
+def test_lif_parallel_matches_jax(reset, window):
+    """Same spikes, membranes, final state and rounds as JAX's lif_parallel; lif_scan's gradient."""
+    x = np.concatenate([X, np.broadcast_to(X[:1] * 0.5 + 0.3, (12, B, C))]).astype(np.float32)  # + steady
+    pj, pm = (_params(mod, BETA_C, THR_C, reset, False, V_LEAK_C, V_RESET_C) for mod in (tacjax, tm))
+    v0 = np.random.default_rng(2).normal(0, 0.2, (B, C)).astype(np.float32)
+    sj, hj, rj = tacjax.neurons.lif_parallel(jnp.asarray(x), pj, v0=jnp.asarray(v0), window=window,
+                                             return_membrane=True, return_rounds=True)
+    sm, hm, rm = tm.neurons.lif_parallel(mx.array(x), pm, v0=mx.array(v0), window=window,
+                                         return_membrane=True, return_rounds=True)
+    assert_spikes_match(sm, sj, hm, hj, THR_C)
+    assert_forward(hm, hj, atol=2e-5)
+    assert int(rj) == rm and float(np.asarray(sj).mean()) > 0.1
+    _, vm = tm.neurons.lif_parallel(mx.array(x), pm, v0=mx.array(v0), window=window)
+    _, vj = tacjax.neurons.lif_parallel(jnp.asarray(x), pj, v0=jnp.asarray(v0), window=window)
+    assert_forward(vm, vj, atol=2e-5)
+    r = np.random.default_rng(3).normal(size=x.shape).astype(np.float32)
+
+    def loss_j(x, beta):
+        s, v = tacjax.neurons.lif_parallel(x, _params(tacjax, beta, THR_C, reset, False), window=window)
+        return jnp.sum(s * r) + jnp.sum(v)
+
+    def loss_m(x, beta):
+        s, v = tm.neurons.lif_parallel(x, _params(tm, beta, THR_C, reset, False), window=window)
+        return mx.sum(s * mx.array(r)) + mx.sum(v)
+
+    gj = jax.grad(loss_j, argnums=(0, 1))(jnp.asarray(x), jnp.asarray(BETA_C))
+    gm = mx.grad(loss_m, argnums=(0, 1))(mx.array(x), mx.array(BETA_C))
+    assert_grad(gm[0], gj[0], what="d/dx")
+    assert_grad(gm[1], gj[1], what="d/dbeta")

@@ -22,7 +22,8 @@ def test_gpu_check_cpu_smoke(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rec = json.loads((out / "gpu_check.json").read_text())
     steps = {s["step"]: s["exit_code"] for s in rec["steps"]}
-    assert steps == {"device": 0, "tests": 0, "bench_tac": 0, "bench_peers": 0, "bench_neurons": 0}, steps
+    assert steps == {"device": 0, "tests": 0, "bench_tac": 0, "bench_peers": 0, "bench_neurons": 0,
+                     "bench_lif_parallel": 0}, steps
     assert rec["device"]["backend"] == "cpu"
     med = rec["bench_tac"]["default"]["workloads"]["a"]["median_ms"]
     assert med["fwd_bwd/folded"] > 0 and med["fwd/tac_k2"] > 0

@@ -1,6 +1,7 @@
 """Spiking neurons in MLX, one file per family: the mirror of ``tacjax.neurons``.
 
 * ``lif``: the leaky integrate-and-fire neuron, and IF as ``LIFParams(beta=1.0)``.
+* ``lif_parallel``: the same neuron, exact reset included, solved in parallel over time.
 * ``synaptic``: the synaptic (current-based) LIF neuron, ``SynapticParams``/``SynapticState``.
 * ``adaptive``: the adaptive-threshold LIF neuron (ALIF), ``ALIFParams``/``ALIFState``.
 * ``recurrent``: a recurrent LIF layer (RLIF) with weights ``w_rec`` ``[N, N]``, ``RLIFState``.
@@ -15,6 +16,7 @@ from tacjax.common import docs
 from tacjax.mlx.neurons.adaptive import ALIFParams, ALIFState, alif_scan, alif_step
 from tacjax.mlx.neurons.leaky import li_scan, li_step
 from tacjax.mlx.neurons.lif import RESETS, LIFParams, lif_scan, lif_step
+from tacjax.mlx.neurons.lif_parallel import lif_parallel
 from tacjax.mlx.neurons.recurrent import RLIFState, rlif_scan, rlif_step
 from tacjax.mlx.neurons.synaptic import SynapticParams, SynapticState, synaptic_scan, synaptic_step
 
@@ -32,6 +34,7 @@ __all__ = [
     "alif_step",
     "li_scan",
     "li_step",
+    "lif_parallel",
     "lif_scan",
     "lif_step",
     "rlif_scan",

@@ -171,15 +171,19 @@ def lif_scan(
 
 
 def _lif_scan(x, params: LIFParams, *, surrogate: SpikeFn, v0=None, return_membrane: bool = False,
-              remat: bool = False, unroll: int | bool | None = None, step_beta=None, step_mask=None):
+              remat: bool = False, unroll: int | bool | None = None, step_beta=None, num_valid=None,
+              repeat=1, num_steps: int | None = None, out_dtype=None):
     """The one LIF loop core (no validation): every LIF time loop of the MLX mirror runs here.
 
-    Contract: as ``tacjax.neurons.lif._lif_scan`` (``step_beta`` ``[T, ...]`` replaces the leak
-    per step, ``step_mask`` bool ``[T]`` freezes and silences the masked steps); ``unroll`` is
-    ignored.
+    Contract: as ``tacjax.neurons.lif._lif_scan`` (step ``t`` of ``num_steps`` is driven by row
+    ``t // repeat`` of ``x``; ``step_beta`` ``[T, ...]`` replaces the leak per step; only the
+    first ``num_valid`` steps run, later ones neither change the state nor fire; outputs in
+    ``out_dtype``, default ``x.dtype``). The gradient is MLX's autodiff of the loop (the JAX
+    core's hand-written gradient is a JAX-side optimisation); ``unroll`` is ignored.
     """
-    out_dtype = x.dtype
+    out_dtype = x.dtype if out_dtype is None else out_dtype
     dtype = compute_dtype(out_dtype)
+    num_steps = x.shape[0] if num_steps is None else num_steps
     p = _leaves(params, dtype)
     v = mx.zeros(x.shape[1:], dtype) if v0 is None else _checks.param(v0, dtype)
     step_beta = None if step_beta is None else _checks.param(step_beta, dtype)
@@ -194,10 +198,10 @@ def _lif_scan(x, params: LIFParams, *, surrogate: SpikeFn, v0=None, return_membr
     if remat:
         body = mx.checkpoint(body)
     spikes, membrane = [], []
-    for t in range(x.shape[0]):
+    for t in range(num_steps):
         bt = None if step_beta is None else step_beta[t]
-        ok = None if step_mask is None else step_mask[t]
-        v, s, h = body(v, x[t], bt, ok)
+        ok = None if num_valid is None else mx.array(t) < num_valid
+        v, s, h = body(v, x[t // repeat], bt, ok)
         spikes.append(s)
         if return_membrane:
             membrane.append(h)
