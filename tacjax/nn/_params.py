@@ -2,8 +2,9 @@
 
 A layer keeps its neuron parameters (``LIFParams`` or another family's) as a static attribute
 whose numeric fields are a float or nested tuples of floats (static module attributes hold no
-arrays); ``thaw`` turns every numeric field (``beta``, ``threshold``, ``v_leak``, ``v_reset``,
-``alpha``, ...) back into a float32 array of the same shape, so nothing is dropped on the way.
+arrays); ``thaw`` turns every per-channel field (``beta``, ``threshold``, ``v_leak``,
+``v_reset``, ``alpha``, ...) back into a float32 array of the same shape, so nothing is dropped
+on the way.
 
 Learned parameters (``learn_beta``, ``learn_threshold``) are ``nnx.Param`` of shape ``[O]``
 holding the value itself. ``threshold`` is used as it is. ``beta`` is used clipped to [0, 1]
@@ -42,9 +43,12 @@ def freeze(params):
 
 
 def thaw(params, **learned):
-    """A copy of frozen ``params`` with every numeric field a float32 array; ``learned`` fields
-    (``beta=``, ``threshold=``: arrays, or None to keep the frozen value) replace theirs."""
-    fields = {n: jnp.asarray(getattr(params, n), jnp.float32) for n in numeric_fields(params)}
+    """A copy of frozen ``params`` whose per-channel (tuple) fields are float32 arrays (scalars stay
+    Python floats, so the core can drop a term whose factor is 0, such as ``v_leak = 0``);
+    ``learned`` fields (``beta=``, ``threshold=``: arrays, or None to keep the frozen value)
+    replace theirs."""
+    fields = {n: jnp.asarray(v, jnp.float32) for n in numeric_fields(params)
+              if isinstance(v := getattr(params, n), tuple)}
     fields.update({n: v for n, v in learned.items() if v is not None})
     return dataclasses.replace(params, **fields)
 
