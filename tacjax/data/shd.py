@@ -69,9 +69,11 @@ def _bin(events: np.ndarray, num_steps: int, max_time: float, fn: str) -> np.nda
     t = np.asarray(events["t"], np.float64) / 1e6
     x = np.asarray(events["x"])
     if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
-        raise ValueError(f"{fn}: spike times must be finite and >= 0; got values in [{t.min()}, {t.max()}] s.")
+        raise ValueError(f"{fn}: spike times must be finite and >= 0; got values in [{t.min()}, {t.max()}] "
+                         f"s.")
     if x.size and (x.min() < 0 or x.max() >= SHD_CHANNELS):
-        raise ValueError(f"{fn}: spike channels must lie in 0..{SHD_CHANNELS - 1}; got [{x.min()}, {x.max()}].")
+        raise ValueError(f"{fn}: spike channels must lie in 0..{SHD_CHANNELS - 1}; got [{x.min()}, "
+                         f"{x.max()}].")
     keep = t < max_time
     bins = np.minimum((t[keep] * num_steps / max_time).astype(np.int64), num_steps - 1)
     frames = np.zeros((num_steps, SHD_CHANNELS), np.float32)
@@ -131,6 +133,6 @@ def load_shd(
         frames[i] = _bin(events, int(num_steps), float(max_time), f"{fn} ({path}, sample {i})")
         labels[i] = label
     if labels.size and (labels.min() < 0 or labels.max() >= SHD_CLASSES):
-        raise ValueError(f"{fn}: labels must lie in 0..{SHD_CLASSES - 1}; found {labels.min()}..{labels.max()} "
-                         f"in {path}.")
+        raise ValueError(f"{fn}: labels must lie in 0..{SHD_CLASSES - 1}; found "
+                         f"{labels.min()}..{labels.max()} in {path}.")
     return _time_major(frames, time_major), labels
