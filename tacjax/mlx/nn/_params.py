@@ -15,7 +15,7 @@ import dataclasses
 import mlx.core as mx
 import numpy as np
 
-__all__ = ["freeze", "learned_param", "numeric_fields", "thaw", "unit_clip"]
+__all__ = ["as_tuples", "freeze", "learned_param", "numeric_fields", "thaw", "unit_clip"]
 
 
 def numeric_fields(params) -> list[str]:
@@ -23,14 +23,14 @@ def numeric_fields(params) -> list[str]:
     return [f.name for f in dataclasses.fields(params) if not isinstance(getattr(params, f.name), str | bool)]
 
 
-def _tuples(a: np.ndarray):
+def as_tuples(a: np.ndarray):
     """A float for a 0-d array, else nested tuples of floats of the same shape."""
-    return float(a) if a.ndim == 0 else tuple(_tuples(row) for row in a)
+    return float(a) if a.ndim == 0 else tuple(as_tuples(row) for row in a)
 
 
 def freeze(params):
     """A copy of ``params`` whose numeric fields are floats or nested tuples of floats."""
-    return dataclasses.replace(params, **{n: _tuples(np.asarray(getattr(params, n), np.float64))
+    return dataclasses.replace(params, **{n: as_tuples(np.asarray(getattr(params, n), np.float64))
                                           for n in numeric_fields(params)})
 
 
