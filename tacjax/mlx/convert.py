@@ -177,11 +177,16 @@ def _twin(layer, surrogate):
                    learn_weights=layer.agg_logits is not None, use_bias=layer.bias is not None,
                    share=layer.share, **_spiking_kwargs(layer, surrogate))
     if isinstance(layer, jn.SpikingDense):
-        return mn.SpikingDense(layer.in_features, layer.out_features, use_bias=layer.bias is not None,
-                               **_spiking_kwargs(layer, surrogate))
-    if isinstance(layer, jn.MaxPool | jn.AvgPool | jn.SumPool):
-        return getattr(mn, type(layer).__name__)(layer.window, layer.strides, layer.padding,
-                                                 spatial_dims=layer.spatial_dims)
+        cls = mn.SpikingRecurrentDense if isinstance(layer, jn.SpikingRecurrentDense) else mn.SpikingDense
+        return cls(layer.in_features, layer.out_features, use_bias=layer.bias is not None,
+                   **_spiking_kwargs(layer, surrogate))
+    if isinstance(layer, jn.LIReadout):
+        return mn.LIReadout(layer.in_features, layer.out_features, beta=layer.fixed_beta,
+                            learn_beta=layer.beta is not None, use_bias=layer.bias is not None)
+    pools = {jn.MaxPool: mn.MaxPool, jn.AvgPool: mn.AvgPool, jn.SumPool: mn.SumPool}
+    if isinstance(layer, tuple(pools)):
+        cls = next(m for j, m in pools.items() if isinstance(layer, j))
+        return cls(layer.window, layer.strides, layer.padding, spatial_dims=layer.spatial_dims)
     if isinstance(layer, jn.Flatten):
         return mn.Flatten()
     if isinstance(layer, jn.SpikingDropout):

@@ -14,16 +14,20 @@ from tacjax.nn.dense import SpikingDense
 from tacjax.nn.dropout import SpikingDropout
 from tacjax.nn.init import default_kernel_init, recurrent_kernel_init
 from tacjax.nn.pooling import AvgPool, Flatten, MaxPool, SumPool
+from tacjax.nn.readout import LIReadout
+from tacjax.nn.recurrent import SpikingRecurrentDense
 from tacjax.nn.sequential import SpikingSequential
 
 __all__ = [
     "AvgPool",
     "Flatten",
+    "LIReadout",
     "MaxPool",
     "SpikingConv",
     "SpikingConv1D",
     "SpikingDense",
     "SpikingDropout",
+    "SpikingRecurrentDense",
     "SpikingSequential",
     "SumPool",
     "default_kernel_init",

@@ -58,7 +58,8 @@ class LIReadout(StreamingLayer):
         """The ``beta`` in use: the learned ``[O]`` (clipped to [0, 1]), or the fixed value."""
         if self.beta is not None:
             return unit_clip(self.beta[...])
-        return jnp.asarray(self.fixed_beta, jnp.float32) if isinstance(self.fixed_beta, tuple) else self.fixed_beta
+        fixed = self.fixed_beta
+        return jnp.asarray(fixed, jnp.float32) if isinstance(fixed, tuple) else fixed
 
     def _frame_rank(self) -> int:
         return 2
@@ -73,7 +74,8 @@ class LIReadout(StreamingLayer):
         current = dense_current(self, x, fn)
         want = current.shape[1:]
         if carry is not None and shape_of(carry) != want:
-            raise ValueError(f"{fn}: `carry` must be the membrane [B, O] = {want}; got shape {shape_of(carry)}.")
+            raise ValueError(f"{fn}: `carry` must be the membrane [B, O] = {want}; got shape "
+                             f"{shape_of(carry)}.")
         membrane, v = li_scan(current, self.neuron_params(), v0=carry)
         return v, membrane, membrane
 
@@ -83,6 +85,6 @@ class LIReadout(StreamingLayer):
         return carry, y
 
     def __call__(self, x, *, carry=None, return_carry: bool = False):
-        """The membrane ``[T, B, O]`` for ``x`` ``[T, B, F]`` (``(v_final, membrane)`` with ``return_carry``)."""
+        """The membrane ``[T, B, O]`` of ``x`` ``[T, B, F]``; ``return_carry``: ``(v_final, membrane)``."""
         carry, membrane, _ = self._block(x, carry, return_membrane=True, need_state=True, short_ok=False)
         return (carry, membrane) if return_carry else membrane

@@ -42,6 +42,8 @@ ALLOWED: dict[str, str] = {
     "nn: SpikingConv.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
     "nn: SpikingDense.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
     "nn: SpikingConv1D.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
+    "nn: SpikingRecurrentDense.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
+    "nn: LIReadout.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
     "nn: SpikingDropout.__init__: rng_collection (KEYWORD_ONLY, 'dropout') vs key (KEYWORD_ONLY, None)":
         _DROP,
     "nn: SpikingDropout.__init__: 5 parameters vs 4": _DROP,

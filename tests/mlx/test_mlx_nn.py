@@ -134,3 +134,42 @@ def test_learned_beta_at_if_has_the_same_one_sided_gradient():
             np.testing.assert_array_equal(np.asarray(gj.beta[...]), np.zeros(3))
         else:
             assert_grad(gm["beta"], gj.beta[...], what="d/dbeta")
+
+
+@pytest.mark.parametrize("neuron", ["synaptic", "alif"])
+def test_every_family_in_a_conv_layer_matches(neuron):
+    params = tacjax.ALIFParams(beta=0.9, threshold=0.8, rho=0.9, b=0.5, v_leak=0.1)
+    if neuron == "synaptic":
+        params = tacjax.SynapticParams(alpha=0.7, beta=0.85, reset="zero", v_reset=-0.2)
+    for mode, k in (("baseline", 1), ("tac_tp", 2)):
+        jlayer = jn.SpikingConv(2, 3, mode=mode, k=k, pool=None, neuron=params, rngs=nnx.Rngs(10))
+        mlayer = _compare_layer(jlayer, _spikes((T, B, 6, 6, 2), 11))
+        cj, _ = jlayer(jnp.asarray(_spikes((T, B, 6, 6, 2), 11)), return_carry=True)
+        cm, _ = mlayer(mx.array(_spikes((T, B, 6, 6, 2), 11)), return_carry=True)
+        assert type(cm).__name__ == type(cj).__name__
+        for a, b in zip(cm, cj, strict=True):
+            assert_forward(a, b, what=f"{neuron} {mode} state")
+
+
+def test_recurrent_dense_and_li_readout_match():
+    jrec = jn.SpikingRecurrentDense(5, 4, neuron=tacjax.LIFParams(beta=0.8, threshold=0.6),
+                                    learn_threshold=True, rngs=nnx.Rngs(12))
+    jrec.recurrent_kernel[...] = jrec.recurrent_kernel[...] * 2.0
+    mrec = _compare_layer(jrec, _spikes((T, B, 5), 13))
+    np.testing.assert_array_equal(np.array(mrec.recurrent_kernel), np.asarray(jrec.recurrent_kernel[...]))
+    jro = jn.LIReadout(4, 3, beta=0.9, learn_beta=True, use_bias=True, rngs=nnx.Rngs(14))
+    mro = jax_to_mlx(jro)
+    x = _spikes((T, B, 4), 15)
+    assert_forward(mro(mx.array(x)), jro(jnp.asarray(x)), what="LI membrane")
+    carry, outs = mro.initialize_carry((B,)), []
+    for t in range(T):
+        carry, m_t = mro.step(carry, mx.array(x[t]))
+        outs.append(np.array(m_t))
+    assert_forward(np.stack(outs), jro(jnp.asarray(x)), what="LI streamed")
+    seq = jn.SpikingSequential(jrec, jro)
+    back = mlx_to_jax(jax_to_mlx(seq), jn.SpikingSequential(
+        jn.SpikingRecurrentDense(5, 4, learn_threshold=True, rngs=nnx.Rngs(0)),
+        jn.LIReadout(4, 3, learn_beta=True, use_bias=True, rngs=nnx.Rngs(0))))
+    np.testing.assert_array_equal(np.asarray(back.layers[0].recurrent_kernel[...]),
+                                  np.asarray(jrec.recurrent_kernel[...]))
+    np.testing.assert_array_equal(np.asarray(back.layers[1].beta[...]), np.asarray(jro.beta[...]))

@@ -24,16 +24,20 @@ from tacjax.mlx.nn.dense import SpikingDense
 from tacjax.mlx.nn.dropout import SpikingDropout
 from tacjax.mlx.nn.init import default_kernel_init, recurrent_kernel_init
 from tacjax.mlx.nn.pooling import AvgPool, Flatten, MaxPool, SumPool
+from tacjax.mlx.nn.readout import LIReadout
+from tacjax.mlx.nn.recurrent import SpikingRecurrentDense
 from tacjax.mlx.nn.sequential import SpikingSequential
 
 __all__ = [
     "AvgPool",
     "Flatten",
+    "LIReadout",
     "MaxPool",
     "SpikingConv",
     "SpikingConv1D",
     "SpikingDense",
     "SpikingDropout",
+    "SpikingRecurrentDense",
     "SpikingSequential",
     "SumPool",
     "default_kernel_init",

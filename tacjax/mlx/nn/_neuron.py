@@ -9,10 +9,21 @@ import mlx.core as mx
 
 from tacjax.common.checks import describe, shape_of
 from tacjax.mlx import _checks
-from tacjax.mlx.neurons import LIFParams, lif_scan
+from tacjax.mlx.neurons import (
+    ALIFParams,
+    ALIFState,
+    LIFParams,
+    RLIFState,
+    SynapticParams,
+    SynapticState,
+    alif_scan,
+    lif_scan,
+    rlif_scan,
+    synaptic_scan,
+)
 from tacjax.mlx.neurons._common import leaf, reset_membrane
 
-__all__ = ["NEURONS", "NeuronKind", "check_carry", "neuron_kind", "run"]
+__all__ = ["NEURONS", "NeuronKind", "check_carry", "neuron_kind", "rlif_kind", "run"]
 
 
 class NeuronKind(NamedTuple):
@@ -37,8 +48,25 @@ NEURONS: dict[type, NeuronKind] = {
         "LIF/IF",
         lambda x, p, s0, sg, rm: lif_scan(x, p, v0=s0, surrogate=sg, return_membrane=rm),
         mx.zeros, None, _lif_final_state, True),
+    SynapticParams: NeuronKind(
+        "synaptic",
+        lambda x, p, s0, sg, rm: synaptic_scan(x, p, state0=s0, surrogate=sg, return_membrane=rm),
+        mx.zeros, SynapticState, None, False),
+    ALIFParams: NeuronKind(
+        "adaptive (ALIF)",
+        lambda x, p, s0, sg, rm: alif_scan(x, p, state0=s0, surrogate=sg, return_membrane=rm),
+        mx.zeros, ALIFState, None, False),
 }
 """Parameter class -> ``NeuronKind``: the neurons the MLX spiking layers accept as ``neuron=``."""
+
+
+def rlif_kind(w_rec) -> NeuronKind:
+    """The recurrent LIF kind (``rlif_scan`` with weights ``w_rec`` ``[N, N]``, ``LIFParams``): the
+    state after the last step is ``RLIFState(v, s)``, ``v`` rebuilt from that step as for LIF."""
+    return NeuronKind(
+        "recurrent LIF",
+        lambda x, p, s0, sg, rm: rlif_scan(x, w_rec, p, state0=s0, surrogate=sg, return_membrane=rm),
+        mx.zeros, RLIFState, lambda h, s, p: RLIFState(_lif_final_state(h, s, p), s), False)
 
 
 def neuron_kind(neuron, fn: str) -> NeuronKind:

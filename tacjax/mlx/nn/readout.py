@@ -59,7 +59,8 @@ class LIReadout(StreamingLayer):
         current = dense_current(self, x, fn)
         want = tuple(current.shape[1:])
         if carry is not None and shape_of(carry) != want:
-            raise ValueError(f"{fn}: `carry` must be the membrane [B, O] = {want}; got shape {shape_of(carry)}.")
+            raise ValueError(f"{fn}: `carry` must be the membrane [B, O] = {want}; got shape "
+                             f"{shape_of(carry)}.")
         membrane, v = li_scan(current, self.neuron_params(), v0=carry)
         return v, membrane, membrane
 
@@ -69,6 +70,6 @@ class LIReadout(StreamingLayer):
         return carry, y
 
     def __call__(self, x, *, carry=None, return_carry: bool = False):
-        """The membrane ``[T, B, O]`` for ``x`` ``[T, B, F]`` (``(v_final, membrane)`` with ``return_carry``)."""
+        """The membrane ``[T, B, O]`` of ``x`` ``[T, B, F]``; ``return_carry``: ``(v_final, membrane)``."""
         carry, membrane, _ = self._block(x, carry, return_membrane=True, need_state=True, short_ok=False)
         return (carry, membrane) if return_carry else membrane

@@ -1,4 +1,4 @@
-"""``SpikingRecurrentDense`` in MLX: the twin of ``tacjax.nn.recurrent`` (recurrent LIF, ``[N, N]`` weights)."""
+"""``SpikingRecurrentDense`` in MLX: the twin of ``tacjax.nn.recurrent`` (recurrent LIF, ``[N, N]``)."""
 
 from __future__ import annotations
 
