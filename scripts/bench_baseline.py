@@ -139,7 +139,7 @@ def _pieces(args) -> dict:
     from peers import lib_jax, lib_tacjax, reference
 
     import tacjax as tj
-    from tacjax.nn import max_pool_spikes
+    from tacjax.pooling import max_pool
 
     data = reference.mnist_data(args.batch, args.steps, args.size, args.channels)
     p = lib_tacjax.PARAMS
@@ -173,7 +173,7 @@ def _pieces(args) -> dict:
             add(f"{n} LIF fwd+bwd ({lname})", vjp(lif), cur, ct)
         s = jax.jit(lambda c: tj.lif_scan(c, p)[0])(cur)
         ctp = jax.random.normal(key, jc.max_pool2(s).shape)
-        for pname, pool in (("reshape-max", jc.max_pool2), ("tacjax", lambda a: max_pool_spikes(a, 2))):
+        for pname, pool in (("reshape-max", jc.max_pool2), ("tacjax", lambda a: max_pool(a, 2))):
             add(f"{n} pool fwd ({pname})", pool, s)
             add(f"{n} pool fwd+bwd ({pname})", vjp(pool), s, ctp)
         h = jc.max_pool2(s)

@@ -139,7 +139,7 @@ def train_mnist(args, t):
     xtr, ytr = load_mnist("train", args.data_dir, download=False)
     xte, yte = load_mnist("test", args.data_dir, download=False)
     n = args.train_samples
-    model = MNISTNet(num_steps=t, rngs=nnx.Rngs(0))
+    model = MNISTNet(rngs=nnx.Rngs(0))
     t0 = time.perf_counter()
     # membrane loss at 2e-3: the spike-count loss barely learned in this budget (about chance level)
     hist = fit(model, (xtr[:n, ..., None], ytr[:n]), (xte[:1000, ..., None], yte[:1000]),

@@ -272,7 +272,7 @@ def specs_from_model(model, x) -> list[LayerSpec]:
     rates["fc"] = float(jnp.mean(stats[names[-1]]))
     last = shapes[names[-1]].shape
     pool = model.in_size // shapes["conv1"].shape[2] if model.num_layers else 1
-    specs = mnist_specs(model.num_steps, [c.mode for c in model.convs()], [c.k for c in model.convs()],
+    specs = mnist_specs(x.shape[0], [c.mode for c in model.convs()], [c.k for c in model.convs()],
                         rates, in_size=model.in_size, channels=[c.out_features for c in model.convs()],
                         num_classes=model.num_classes, pool=pool, in_channels=model.in_channels)
     if specs[-1].c_in != last[2] * last[3] * last[4]:

@@ -148,3 +148,45 @@ def max_pool_numpy(x, p):
     h, w = x.shape[-3] // p, x.shape[-2] // p
     x = x[..., :h * p, :w * p, :]
     return x.reshape(*x.shape[:-3], h, p, w, p, x.shape[-1]).max(axis=(-4, -2))
+
+
+def same_pads_numpy(sizes, window, strides):
+    """XLA's 'SAME' padding, written out: ceil(in/s) outputs, total padding split low-first."""
+    pads = []
+    for n, k, s in zip(sizes, window, strides, strict=True):
+        total = max((-(-n // s) - 1) * s + k - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def pool_numpy(x, window, strides, pads, kind):
+    """Reference pooling of ``[N, *spatial, C]`` (1 or 2 spatial axes), loop over output positions.
+
+    ``pads`` are (low, high) pairs; padded positions are -inf for "max" and 0 for "sum"/"avg"
+    ("avg" divides by the window size, padding included).
+    """
+    x = np.asarray(x, np.float64)
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=fill)
+    outs = [(xp.shape[1 + i] - k) // s + 1 for i, (k, s) in enumerate(zip(window, strides, strict=True))]
+    y = np.zeros((x.shape[0], *outs, x.shape[-1]))
+    for pos in np.ndindex(*outs):
+        sl = tuple(slice(p * s, p * s + k) for p, s, k in zip(pos, strides, window, strict=True))
+        win = xp[(slice(None), *sl)].reshape(x.shape[0], -1, x.shape[-1])
+        y[(slice(None), *pos)] = win.max(1) if kind == "max" else win.sum(1)
+    return y / np.prod(window) if kind == "avg" else y
+
+
+def conv_numpy(x, w, strides, pads):
+    """Reference cross-correlation of ``[N, *spatial, C]`` with a ``[*window, C, O]`` kernel (1 or 2
+    spatial axes), explicit (low, high) padding, loop over output positions."""
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    window = w.shape[:-2]
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)])
+    outs = [(xp.shape[1 + i] - k) // s + 1 for i, (k, s) in enumerate(zip(window, strides, strict=True))]
+    y = np.zeros((x.shape[0], *outs, w.shape[-1]))
+    for pos in np.ndindex(*outs):
+        sl = tuple(slice(p * s, p * s + k) for p, s, k in zip(pos, strides, window, strict=True))
+        win = xp[(slice(None), *sl)].reshape(x.shape[0], -1)
+        y[(slice(None), *pos)] = win @ w.reshape(-1, w.shape[-1])
+    return y

@@ -104,7 +104,7 @@ def test_specs_from_model():
     from tacjax.cost import specs_from_model
     from tacjax.models import MNISTNet
 
-    model = MNISTNet(num_steps=4, modes=("tac", "baseline"), ks=(2, 1), in_size=8, channels=(4, 6),
+    model = MNISTNet(modes=("tac", "baseline"), ks=(2, 1), in_size=8, channels=(4, 6),
                      rngs=nnx.Rngs(0))
     x = (np.random.default_rng(0).random((4, 2, 8, 8, 1)) < 0.3).astype(np.float32)
     specs = specs_from_model(model, jnp.asarray(x))

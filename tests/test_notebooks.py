@@ -23,7 +23,8 @@ def _kernel_name() -> str:
 
 
 def test_notebooks_exist():
-    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "collapse_vs_preserve.ipynb"}
+    want = {"quickstart.ipynb", "collapse_vs_preserve.ipynb", "streaming.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= want
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -64,7 +64,7 @@ def _layers(variant: str, k: int):
 
 def build_mnist(data: dict, spec: dict):
     modes, ks = _layers(spec["variant"], spec["k"])
-    model = MNISTNet(num_steps=spec["steps"], modes=modes, ks=ks, lif=PARAMS, in_size=spec["size"],
+    model = MNISTNet(modes=modes, ks=ks, neuron=PARAMS, in_size=spec["size"],
                      channels=tuple(spec["channels"]), rngs=nnx.Rngs(0))
     for layer, key in ((model.conv1, "w1"), (model.conv2, "w2"), (model.fc, "w3")):
         layer.kernel.value = jnp.asarray(data[key])

@@ -1,11 +1,31 @@
 """``mlx.nn`` spiking conv networks mirroring ``tacjax.models``: ``ConvSNN``, ``MNISTNet``, ``DVSGestureNet``.
 
-Same architecture, constructor arguments (``key`` instead of ``rngs``), time axis per layer,
-call signature (``return_membrane``, ``return_stats``) and ``conv_calls()``. Parameters are
-``conv{i}.weight`` ``[O, 3, 3, C]`` (OHWI), ``conv{i}.bias``, ``conv{i}.beta_logit``,
-``conv{i}.agg_logits``, ``fc.weight`` ``[num_classes, H_f * W_f * C_last]`` (inputs flattened in
-(H, W, C) order, like the JAX net) and ``fc.bias``, ``fc.beta_logit``. Use
-``tacjax.mlx.convert.jax_to_mlx`` / ``mlx_to_jax`` to move trained weights between backends.
+Same architecture, constructor arguments (``key`` instead of ``rngs``), time axis per layer, call
+signature, streaming and ``conv_calls(T)``; ``tacjax.mlx.convert`` moves weights between backends.
+The description of the JAX networks, which holds here too:
+
+Spiking conv networks of the TAC study (Flax NNX), with mode and K set per conv layer.
+
+``ConvSNN`` is the general form: conv blocks ``conv1 .. convN`` (each ``SpikingConv``: 3x3
+'SAME' conv -> neuron -> 2x2 max-pool of the spikes), flatten (H, W, C order), a dense readout
+``fc`` (``SpikingDense``). ``MNISTNet`` and ``DVSGestureNet`` fix the paper's shapes. T is read
+from the input at every call; only the chunk lengths K are fixed at construction.
+
+Time axis through the net: layer i turns ``T_i`` steps into ``T_{i+1} = ceil(T_i / K_i)`` in
+"tac" mode and keeps ``T_i`` otherwise (a K that does not divide ``T_i`` gives a short last
+chunk, ``tacjax.tac``'s rule); the readout sees ``T_out`` steps. So "collapse the first layer,
+preserve later ones" is ``modes=("tac", "tac_tp")``. Every K must satisfy ``K_i <= T_i`` for the
+input's T: ``out_steps(T)`` checks it (the call does too) and names the layer that fails.
+
+Streaming: ``initialize_carry((B,))``, then ``step(carry, x)`` with one frame ``[B, H, W, C]``
+when ``step_frames`` is 1, or a block of up to ``step_frames`` frames (``tacjax.nn.sequential``).
+
+Parameters (all float32): ``conv{i}.weight`` ``[C_out, 3, 3, C_in]`` (OHWI), ``conv{i}.bias``
+``[C_out]`` (if ``use_bias``), ``fc.weight`` ``[num_classes, H_f * W_f * C_last]`` with inputs
+flattened in (H, W, C) order,
+``fc.bias`` ``[num_classes]`` (if ``use_bias``); ``conv{i}.beta``/``conv{i}.threshold``/
+``conv{i}.agg_logits`` (and ``fc.beta``/``fc.threshold``) only with ``learn_beta``/
+``learn_threshold``/``learn_weights``.
 """
 
 from __future__ import annotations
@@ -16,10 +36,12 @@ import mlx.core as mx
 import mlx.nn as mnn
 
 from tacjax.common.arguments import check_int
-from tacjax.common.outputs import NetworkOutput
+from tacjax.mlx import _checks
 from tacjax.mlx.aggregate import MODES
 from tacjax.mlx.neurons import LIFParams
-from tacjax.mlx.nn import SpikingConv, SpikingDense, _split, default_kernel_init
+from tacjax.mlx.nn import Flatten, SpikingConv, SpikingDense, default_kernel_init
+from tacjax.mlx.nn._stream import check_batch_shape
+from tacjax.mlx.nn.sequential import SpikingSequential, initialize_chain
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
 
 __all__ = ["ConvSNN", "DVSGestureNet", "MNISTNet", "spike_rates"]
@@ -34,120 +56,155 @@ def _per_layer(value, n: int, name: str, fn: str) -> tuple:
     return value
 
 
-class ConvSNN(mnn.Module):
-    """Conv spiking network: ``len(channels)`` conv blocks (conv -> LIF -> 2x2 max-pool), a LIF readout.
+class ConvSNN(SpikingSequential):
+    """Conv spiking network: ``len(channels)`` conv blocks then a spiking dense readout.
 
-    Args: as ``tacjax.models.ConvSNN`` (``num_steps``, ``in_size``, ``in_channels``, ``channels``,
-    ``num_classes``, ``modes``, ``ks``, ``lif``, ``surrogate``, ``pool``, ``learn_beta``,
-    ``learn_weights``, ``use_bias``, ``share``, ``kernel_init``), plus ``key`` (optional MLX PRNG key)
-    instead of ``rngs``.
+    Args:
+        in_size: input height = width.
+        in_channels: input channels.
+        channels: output channels of each conv block.
+        num_classes: readout neurons.
+        modes: per-layer mode ("baseline", "tac", "tac_tp"), or one string for all.
+        ks: per-layer K (ignored where the mode is "baseline"), or one int for all.
+        neuron: neuron parameters of every layer (default ``LIFParams()``; see ``tacjax.nn``).
+        surrogate: spike function of every layer.
+        pool: max-pool window after each conv block (None: no pooling).
+        learn_beta, learn_threshold, learn_weights, use_bias: passed to every ``SpikingConv``
+            (``learn_weights`` only to the TAC layers; the others also to ``fc``).
+        share: TAC-TP current sharing in every "tac_tp" layer: "mean" (default, the study's:
+            each of a chunk's L steps gets current / L) or "repeat" (the whole current each step,
+            as the reference code; it saturated the neurons in the study's runs).
+        kernel_init: initialiser of every weight, in the JAX layout (``tacjax.mlx.nn.default_kernel_init``).
+        key: an MLX PRNG key for the initialisation (optional).
 
-    Call: ``model(x)`` with ``x`` ``[T, B, in_size, in_size, in_channels]`` returns the readout
-    spikes ``[T_out, B, num_classes]`` alone. With ``return_membrane=True`` and/or
+    Call: ``model(x)`` with ``x`` ``[T, B, in_size, in_size, in_channels]`` (any T) returns the
+    readout spikes ``[T_out, B, num_classes]`` alone. With ``return_membrane=True`` and/or
     ``return_stats=True`` it returns ``NetworkOutput(spikes, membrane, stats)``
     (``tacjax.common.outputs``): ``membrane`` the readout membrane before reset
     ``[T_out, B, num_classes]``, ``stats`` a dict layer name -> spike train (``"input"``,
     ``"conv1"`` .., ``"fc"``; the conv entries after pooling), each None when not asked for.
+    ``carry=`` (from ``initialize_carry``) continues a stream; ``return_carry=True`` returns
+    ``(carry, output)``.
     """
 
-    def __init__(self, *, num_steps: int, in_size: int, in_channels: int, channels: Sequence[int],
-                 num_classes: int, modes="baseline", ks=1, lif: LIFParams = LIFParams(),
-                 surrogate: SpikeFn = fast_sigmoid, pool: int | None = 2, learn_beta: bool = False,
-                 learn_weights: bool = False, use_bias: bool = False, share: str = "repeat",
+    def __init__(self, *, in_size: int, in_channels: int, channels: Sequence[int], num_classes: int,
+                 modes="baseline", ks=1, neuron=LIFParams(), surrogate: SpikeFn = fast_sigmoid,
+                 pool: int | None = 2, learn_beta: bool = False, learn_threshold: bool = False,
+                 learn_weights: bool = False, use_bias: bool = False, share: str = "mean",
                  kernel_init=default_kernel_init, key: mx.array | None = None):
-        super().__init__()
+        mnn.Module.__init__(self)
         name = type(self).__name__
         if isinstance(channels, str) or not isinstance(channels, Sequence) or not channels:
             raise TypeError(f"{name}: `channels` must be a non-empty sequence of ints; got {channels!r}.")
         channels = tuple(check_int(c, name, f"channels[{i}]") for i, c in enumerate(channels))
         n = len(channels)
-        modes = _per_layer(modes, n, "modes", name)
-        ks = _per_layer(ks, n, "ks", name)
-        self.num_steps = check_int(num_steps, name, "num_steps")
+        modes, ks = _per_layer(modes, n, "modes", name), _per_layer(ks, n, "ks", name)
         self.in_size, self.in_channels = check_int(in_size, name, "in_size"), check_int(in_channels, name,
                                                                                          "in_channels")
         self.num_classes, self.num_layers = check_int(num_classes, name, "num_classes"), n
-        keys = _split(key, n + 1)
-        t, size, c_in = self.num_steps, self.in_size, self.in_channels
+        keys = [None] * (n + 1) if key is None else list(mx.random.split(key, n + 1))
+        size, c_in = self.in_size, self.in_channels
         for i, (c, m, k) in enumerate(zip(channels, modes, ks, strict=True)):
             if m not in MODES:
                 raise ValueError(f"{name}: modes[{i}] = {m!r}; expected one of {MODES}.")
-            k = 1 if m == "baseline" else k
-            if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= t:
-                raise ValueError(f"{name}: ks[{i}] = {k!r} must be an int with 1 <= K <= T = {t} "
-                                 f"(the steps reaching conv{i + 1}; modes={modes}, ks={ks}).")
-            layer = SpikingConv(c_in, c, 3, mode=m, k=k, lif=lif, surrogate=surrogate, pool=pool,
-                                learn_beta=learn_beta, learn_weights=learn_weights and m != "baseline",
-                                use_bias=use_bias, share=share, kernel_init=kernel_init, key=keys[i])
+            k = 1 if m == "baseline" else check_int(k, name, f"ks[{i}]")
+            layer = SpikingConv(c_in, c, 3, mode=m, k=k, neuron=neuron, surrogate=surrogate, pool=pool,
+                                learn_beta=learn_beta, learn_threshold=learn_threshold,
+                                learn_weights=learn_weights and m != "baseline", use_bias=use_bias,
+                                share=share,
+                                kernel_init=kernel_init, key=keys[i])
             setattr(self, f"conv{i + 1}", layer)
-            t = layer.out_steps(t)
             size = size // pool if pool else size
             if size < 1:
                 raise ValueError(f"{name}: in_size {in_size} is too small for {n} pooled layers.")
             c_in = c
-        self.out_steps = t
         self.flat_features = size * size * c_in
-        self.fc = SpikingDense(self.flat_features, self.num_classes, lif=lif, surrogate=surrogate,
-                               use_bias=use_bias, learn_beta=learn_beta, kernel_init=kernel_init,
-                               key=keys[n])
+        self.flatten = Flatten()
+        self.fc = SpikingDense(self.flat_features, self.num_classes, neuron=neuron, surrogate=surrogate,
+                               use_bias=use_bias, learn_beta=learn_beta, learn_threshold=learn_threshold,
+                               kernel_init=kernel_init, key=keys[n])
 
     def convs(self) -> list[SpikingConv]:
         """The conv blocks in order."""
         return [getattr(self, f"conv{i + 1}") for i in range(self.num_layers)]
 
-    def conv_calls(self) -> dict[str, int]:
-        """Per-sample conv calls of each conv layer and their ``"total"``."""
-        out, t = {}, self.num_steps
+    def _chain(self) -> tuple[list, list]:
+        layers = [*self.convs(), self.flatten, self.fc]
+        return layers, [f"conv{i + 1}" for i in range(self.num_layers)] + [None, "fc"]
+
+    def out_steps(self, num_steps: int) -> int:
+        """Readout steps for an input of ``num_steps`` frames; ValueError naming the layer whose K
+        exceeds the steps that reach it."""
+        name, t = type(self).__name__, check_int(num_steps, type(self).__name__, "num_steps")
+        for i, layer in enumerate(self.convs()):
+            if layer.k > t:
+                raise ValueError(
+                    f"{name}: ks[{i}] = {layer.k} must be an int with 1 <= K <= T = {t} (the steps reaching "
+                    f"conv{i + 1} for an input of T = {num_steps}; modes={[c.mode for c in self.convs()]}, "
+                    f"ks={[c.k for c in self.convs()]}).")
+            t = layer.out_steps(t)
+        return t
+
+    def conv_calls(self, num_steps: int) -> dict[str, int]:
+        """Per-sample conv calls of each conv layer for ``num_steps`` input frames, and their ``"total"``."""
+        self.out_steps(num_steps)
+        out, t = {}, num_steps
         for i, layer in enumerate(self.convs()):
             out[f"conv{i + 1}"] = layer.conv_calls(t)
             t = layer.out_steps(t)
         out["total"] = sum(out.values())
         return out
 
-    def __call__(self, x: mx.array, *, return_membrane: bool = False, return_stats: bool = False):
-        want = (self.num_steps, self.in_size, self.in_size, self.in_channels)
-        if x.ndim != 5 or (x.shape[0], *x.shape[2:]) != want:
-            raise ValueError(f"{type(self).__name__}: `x` must be [T, B, H, W, C] = [{want[0]}, B, "
-                             f"{want[1]}, {want[2]}, {want[3]}]; got shape {tuple(x.shape)}.")
-        stats = {"input": x}
-        h = x
-        for i, layer in enumerate(self.convs()):
-            h = layer(h)
-            stats[f"conv{i + 1}"] = h
-        h = h.reshape(h.shape[0], h.shape[1], -1)
-        if return_membrane:
-            spikes, mem = self.fc(h, return_membrane=True)
-        else:
-            spikes, mem = self.fc(h), None
-        stats["fc"] = spikes
-        if not (return_membrane or return_stats):
-            return spikes
-        return NetworkOutput(spikes, mem, stats if return_stats else None)
+    def output_batch_shape(self, batch_shape) -> tuple[int, ...]:
+        """``(B,)``: the readout's."""
+        return tuple(batch_shape)[:1]
+
+    def initialize_carry(self, batch_shape) -> tuple:
+        """One carry per layer (conv blocks, flatten, readout) at rest; ``batch_shape`` is ``(B,)``."""
+        (b,) = check_batch_shape(batch_shape, 1, type(self).__name__, "(B,)")
+        return initialize_chain(self._chain()[0], (b, self.in_size, self.in_size))
+
+    def _frame_rank(self) -> int:
+        return 4
+
+    def _check_input(self, x, short_ok: bool) -> mx.array:
+        """``x`` ``[T, B, in_size, in_size, in_channels]``; outside a stream every K must fit T."""
+        x = _checks.asarray(x)
+        want = (self.in_size, self.in_size, self.in_channels)
+        if x.ndim != 5 or tuple(x.shape[-3:]) != want:
+            raise ValueError(f"{type(self).__name__}: `x` must be [T, B, H, W, C] = [T, B, {want[0]}, "
+                             f"{want[1]}, {want[2]}]; got shape {tuple(x.shape)}.")
+        if not short_ok:
+            self.out_steps(x.shape[0])
+        return x
 
 
 class MNISTNet(ConvSNN):
-    """Rate-coded MNIST / Fashion-MNIST net: conv 1->32, LIF, pool 2, conv 32->64, LIF, pool 2,
-    dense 3136 -> 10, LIF readout. Input ``[T, B, 28, 28, 1]``; see ``ConvSNN`` for the call."""
+    """Rate-coded MNIST / Fashion-MNIST net: conv 1->32, neuron, pool 2, conv 32->64, neuron, pool 2,
+    dense 3136 -> 10, spiking readout. Input ``[T, B, 28, 28, 1]``; see ``ConvSNN`` for the call.
 
-    def __init__(self, *, num_steps: int = 25, modes=("baseline", "baseline"), ks=(1, 1),
-                 lif: LIFParams = LIFParams(), surrogate: SpikeFn = fast_sigmoid,
-                 in_size: int = 28, channels: Sequence[int] = (32, 64), num_classes: int = 10,
-                 **kwargs):
-        super().__init__(num_steps=num_steps, in_size=in_size, in_channels=1, channels=channels,
-                         num_classes=num_classes, modes=modes, ks=ks, lif=lif, surrogate=surrogate,
-                         **kwargs)
+    ``in_size`` and ``channels`` may be changed (small test networks); defaults are the paper's.
+    """
+
+    def __init__(self, *, modes=("baseline", "baseline"), ks=(1, 1), neuron=LIFParams(),
+                 surrogate: SpikeFn = fast_sigmoid, in_size: int = 28, channels: Sequence[int] = (32, 64),
+                 num_classes: int = 10, **kwargs):
+        super().__init__(in_size=in_size, in_channels=1, channels=channels, num_classes=num_classes,
+                         modes=modes, ks=ks, neuron=neuron, surrogate=surrogate, **kwargs)
 
 
 class DVSGestureNet(ConvSNN):
-    """DVS128 Gesture net: conv 2->32->64->128 blocks (each conv, LIF, pool 2), dense -> 11.
-    Input ``[T, B, in_size, in_size, 2]`` (ON/OFF polarity); see ``ConvSNN`` for the call."""
+    """DVS128 Gesture net: conv 2->32->64->128 blocks (each conv, neuron, pool 2), dense -> 11.
 
-    def __init__(self, *, num_steps: int = 16, modes=("baseline",) * 3, ks=(1, 1, 1), in_size: int = 32,
-                 lif: LIFParams = LIFParams(), surrogate: SpikeFn = fast_sigmoid,
-                 channels: Sequence[int] = (32, 64, 128), num_classes: int = 11, **kwargs):
-        super().__init__(num_steps=num_steps, in_size=in_size, in_channels=2, channels=channels,
-                         num_classes=num_classes, modes=modes, ks=ks, lif=lif, surrogate=surrogate,
-                         **kwargs)
+    Input ``[T, B, in_size, in_size, 2]`` (ON/OFF polarity). With ``num_classes`` it also serves
+    the synthetic event data (``tacjax.data.synthetic_events``).
+    """
+
+    def __init__(self, *, modes=("baseline",) * 3, ks=(1, 1, 1), in_size: int = 32, neuron=LIFParams(),
+                 surrogate: SpikeFn = fast_sigmoid, channels: Sequence[int] = (32, 64, 128),
+                 num_classes: int = 11, **kwargs):
+        super().__init__(in_size=in_size, in_channels=2, channels=channels, num_classes=num_classes,
+                         modes=modes, ks=ks, neuron=neuron, surrogate=surrogate, **kwargs)
 
 
 def spike_rates(stats: dict[str, mx.array]) -> dict[str, mx.array]:

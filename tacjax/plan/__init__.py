@@ -1,8 +1,8 @@
 """Choose collapse (TAC) or preserve (TAC-TP), and K, per conv layer, from a calibration batch and a budget.
 
     import tacjax.plan as tp
-    p = tp.plan(MNISTNet(num_steps=16, rngs=nnx.Rngs(0)), x, tp.Budget("max_drop", 1.0))
-    net = MNISTNet(num_steps=16, modes=p.modes, ks=p.ks, rngs=nnx.Rngs(0))
+    p = tp.plan(MNISTNet(rngs=nnx.Rngs(0)), x, tp.Budget("max_drop", 1.0))  # x: [T, B, 28, 28, 1]
+    net = MNISTNet(modes=p.modes, ks=p.ks, rngs=nnx.Rngs(0))
     print(tp.plan_table(p)); tp.plot_profile(p, "profile.png")
 
 Modules: ``stats`` (the order statistics of one spike train), ``profile`` (every layer of the

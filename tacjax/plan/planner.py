@@ -151,8 +151,8 @@ def _enumerate(num_steps: int, n_layers: int, candidate_ks) -> list[tuple[tuple[
     return [(ms, ks) for ms, ks, _ in plans]
 
 
-def _energies(model, modes, ks, rates) -> dict:
-    specs = plan_specs(model, modes, ks, rates)
+def _energies(model, modes, ks, rates, num_steps: int) -> dict:
+    specs = plan_specs(model, modes, ks, rates, num_steps=num_steps)
     return {"naive_pj": naive_energy(specs)["total"], "sata": sata_energy(specs)["total"]}
 
 
@@ -181,16 +181,17 @@ def choose_plan(model, profile: OrderProfile, budget: Budget, *, statistic: str 
     model = baseline_model(model)
     want = (*(f"conv{i + 1}" for i in range(model.num_layers)), "fc")
     ours = isinstance(profile, OrderProfile) and profile.layers == want
-    if not ours or profile.num_steps != model.num_steps:
-        raise ValueError(f"{_FN}: `profile` must be order_profile of this model (layers {want}, T = "
-                         f"{model.num_steps}); got {type(profile).__name__}.")
+    if not ours:
+        raise ValueError(f"{_FN}: `profile` must be order_profile of this model (layers {want}); got "
+                         f"{type(profile).__name__}.")
+    t = profile.num_steps  # T of the calibration batch: the plan is for that T
     env = envelope(profile.scores[statistic])
     base_modes, base_ks = ("baseline",) * model.num_layers, (1,) * model.num_layers
-    base_work = plan_work(plan_specs(model, base_modes, base_ks), neuron_cost)
+    base_work = plan_work(plan_specs(model, base_modes, base_ks, num_steps=t), neuron_cost)
     scored = []
-    for modes, ks in _enumerate(model.num_steps, model.num_layers, cands):
+    for modes, ks in _enumerate(t, model.num_layers, cands):
         loss = sum(layer_losses(env, modes, ks))
-        speedup = base_work / plan_work(plan_specs(model, modes, ks), neuron_cost)
+        speedup = base_work / plan_work(plan_specs(model, modes, ks, num_steps=t), neuron_cost)
         scored.append((loss, speedup, modes, ks))
     if budget.kind == "speedup":
         ok = [s for s in scored if s[1] >= budget.value * (1 - 1e-9)]
@@ -208,20 +209,21 @@ def choose_plan(model, profile: OrderProfile, budget: Budget, *, statistic: str 
 
 def _describe(model, profile, budget, statistic, drop_per_unit, neuron_cost, env, modes, ks, loss, speedup,
               searched) -> Plan:
-    steps = steps_through(model.num_steps, modes, ks)
+    t = profile.num_steps
+    steps = steps_through(t, modes, ks)
     losses = layer_losses(env, modes, ks)
     layers = tuple(LayerChoice(f"conv{i + 1}", m, k, steps[i], steps[i + 1], conv_calls(steps[i], k, m), lo)
                    for i, (m, k, lo) in enumerate(zip(modes, ks, losses, strict=True)))
     base = ("baseline",) * model.num_layers, (1,) * model.num_layers
-    cost = {"work": plan_work(plan_specs(model, modes, ks), neuron_cost),
-            "baseline_work": plan_work(plan_specs(model, *base), neuron_cost)}
-    for key, v in _energies(model, modes, ks, profile.rates).items():
+    cost = {"work": plan_work(plan_specs(model, modes, ks, num_steps=t), neuron_cost),
+            "baseline_work": plan_work(plan_specs(model, *base, num_steps=t), neuron_cost)}
+    for key, v in _energies(model, modes, ks, profile.rates, t).items():
         cost[key] = v
-    for key, v in _energies(model, *base, profile.rates).items():
+    for key, v in _energies(model, *base, profile.rates, t).items():
         cost[f"baseline_{key}"] = v
     return Plan(tuple(modes), tuple(int(k) for k in ks), layers, budget, statistic, float(drop_per_unit),
                 float(loss), float(drop_per_unit * loss), float(speedup), sum(lc.conv_calls for lc in layers),
-                model.num_layers * model.num_steps, cost, profile, searched)
+                model.num_layers * t, cost, profile, searched)
 
 
 def plan(model, x, budget: Budget, *, statistic: str = DEFAULT_STATISTIC,
@@ -231,7 +233,7 @@ def plan(model, x, budget: Budget, *, statistic: str = DEFAULT_STATISTIC,
 
     Args:
         model: a baseline ``ConvSNN`` (e.g. ``MNISTNet()``), or a mapping of ``ConvSNN`` arguments
-            (``num_steps``, ``in_size``, ``in_channels``, ``channels``, ``num_classes``, ...), built
+            (``in_size``, ``in_channels``, ``channels``, ``num_classes``, ...), built
             with ``nnx.Rngs(seed)``.
         x: calibration batch ``[T, B, H, W, C]``, floating, B >= 2 (e.g. one encoded training batch).
         budget: ``Budget("speedup", s)`` or ``Budget("max_drop", points)``.

@@ -75,15 +75,17 @@ def layer_losses(env: np.ndarray, modes: Sequence[str], ks: Sequence[int]) -> li
     return out
 
 
-def plan_specs(model, modes: Sequence[str], ks: Sequence[int], rates: dict[str, float] | None = None):
-    """``tacjax.cost`` layer specs of ``model``'s architecture under a plan (``mnist_specs``).
+def plan_specs(model, modes: Sequence[str], ks: Sequence[int], rates: dict[str, float] | None = None, *,
+               num_steps: int):
+    """``tacjax.cost`` layer specs of ``model``'s architecture under a plan (``mnist_specs``), for an
+    input of ``num_steps`` frames (the networks take T from their input).
 
     ``rates`` are the input spike rates (None: 1.0 everywhere, the dense count).
     """
     convs = model.convs()
     pool = convs[0].pool if convs and convs[0].pool else 1
     rates = rates if rates is not None else {**{f"conv{i + 1}": 1.0 for i in range(len(convs))}, "fc": 1.0}
-    return mnist_specs(model.num_steps, list(modes), [int(k) for k in ks], rates, in_size=model.in_size,
+    return mnist_specs(num_steps, list(modes), [int(k) for k in ks], rates, in_size=model.in_size,
                        channels=[c.out_features for c in convs], num_classes=model.num_classes, pool=pool,
                        in_channels=model.in_channels)
 

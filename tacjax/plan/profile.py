@@ -28,7 +28,7 @@ class OrderProfile(NamedTuple):
     Attributes:
         layers: ``("conv1", ..., "convN", "fc")``: every layer whose input is scored (the readout's
             input is the last conv block's spike train ``[T, B, H', W', C']``, before flattening).
-        num_steps: T of the network input.
+        num_steps: T of the calibration batch (the networks take T from their input).
         scores: statistic name (``STATISTICS``) -> float64 ``[N, T]``; ``scores[s][i, k - 1]`` is
             statistic ``s`` of ``layers[i]``'s input at ``K = k``.
         rates: mean input spike rate of each conv layer and of ``"fc"`` on the batch.
@@ -47,7 +47,7 @@ def baseline_model(model, *, seed: int = 0):
 
     Args:
         model: a ``tacjax.models.ConvSNN`` (``MNISTNet``, ``DVSGestureNet``) whose conv layers are all
-            "baseline", or a mapping of ``ConvSNN`` keyword arguments (``num_steps``, ``in_size``,
+            "baseline", or a mapping of ``ConvSNN`` keyword arguments (``in_size``,
             ``in_channels``, ``channels``, ``num_classes``, optionally ``lif``, ``pool``, ...) without
             ``modes``, ``ks`` or ``rngs``.
         seed: init seed when the model is built (``nnx.Rngs(seed)``).
@@ -85,10 +85,10 @@ def check_batch(x, model, fn: str) -> jax.Array:
         ValueError: wrong rank, a shape that does not match the model, B < 2, or (concrete ``x``)
             non-finite values.
     """
-    want = (model.num_steps, model.in_size, model.in_size, model.in_channels)
     shape = tuple(np.shape(x))
     if len(shape) != 5:
         raise ValueError(f"{fn}: calibration batch `x` must be [T, B, H, W, C] (rank 5); got shape {shape}.")
+    want = (shape[0], model.in_size, model.in_size, model.in_channels)  # any T: the network reads it from x
     dtype = jnp.result_type(x)
     if not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(f"{fn}: calibration batch `x` must be floating (float32, ...); got dtype {dtype}.")
@@ -140,5 +140,5 @@ def order_profile(model, x, *, key: jax.Array | None = None, seed: int = 0, z: f
         out = _scores_all_k(frame_gram(inp), jax.random.fold_in(key, i), float(z))
         for s in STATISTICS:
             scores[s].append(np.asarray(getattr(out, s), np.float64))
-    return OrderProfile(layers, model.num_steps, {s: np.stack(v) for s, v in scores.items()}, rates,
+    return OrderProfile(layers, int(x.shape[0]), {s: np.stack(v) for s, v in scores.items()}, rates,
                         int(x.shape[1]))

@@ -47,7 +47,7 @@ def _work_terms(model, configs) -> dict:
 
     out = {}
     for c in configs:
-        cs = [counts(s) for s in plan_specs(model, c.modes, c.ks)]
+        cs = [counts(s) for s in plan_specs(model, c.modes, c.ks, num_steps=c.num_steps)]
         out[c.label] = {"macs": float(sum(x.macs + x.accumulates for x in cs)),
                         "neuron_updates": float(sum(x.neuron_updates for x in cs))}
     return out

@@ -34,7 +34,8 @@ class Prepared:
         train, test: ``(inputs [N, ...], labels [N])`` NumPy pairs for ``tacjax.train.fit``.
         configs: the configurations to run, in order; a caller may append more.
         out_dir: where per-run metrics go (``<out_dir>/runs/<label>.json|.csv``).
-        build: ``Config -> model`` (a fresh network, init seed ``opts.seed``).
+        build: ``Config -> model`` (a fresh network, init seed ``opts.seed``; the network reads T
+            from its input, and ``build`` checks that the configuration's K fit its T).
         encoder: ``T -> encoder`` for ``fit`` (inputs -> time-major ``[T, B, ...]``).
         raster_input: ``T -> one test sample [T, 1, ...]`` for the spike raster, or None.
         source: where the data came from.
@@ -64,6 +65,13 @@ def _check_batch(p: dict, n_train: int, name: str, field: str) -> None:
                           f"fewer than one batch of {p['batch']}; use at least {p['batch']}.")
 
 
+def _checked(model, c: Config):
+    """``model``, after checking that every K of ``c`` fits the steps reaching its layer at T =
+    ``c.num_steps`` (the networks take T at call time; this stops a bad configuration before training)."""
+    model.out_steps(c.num_steps)
+    return model
+
+
 def _synthetic(opts: StudyOptions, out_dir: str) -> Prepared:
     from flax import nnx
 
@@ -77,9 +85,9 @@ def _synthetic(opts: StudyOptions, out_dir: str) -> Prepared:
     test = synthetic_events(p["test"], seed=opts.seed + 1000, **kw)
 
     def build(c: Config):
-        return DVSGestureNet(num_steps=c.num_steps, in_size=p["size"], channels=p["channels"],
-                             num_classes=p["num_classes"], modes=c.modes, ks=c.ks, share=opts.tp_share,
-                             rngs=nnx.Rngs(opts.seed))
+        model = DVSGestureNet(in_size=p["size"], channels=p["channels"], num_classes=p["num_classes"],
+                              modes=c.modes, ks=c.ks, share=opts.tp_share, rngs=nnx.Rngs(opts.seed))
+        return _checked(model, c)
 
     configs = grid(p["num_steps"], p["ks"], p["tp_ks"], len(p["channels"]))
     return Prepared("synthetic", p, train, test, configs, out_dir, build, lambda t: events_encoder(),
@@ -124,8 +132,8 @@ def _images(name: str, opts: StudyOptions, out_dir: str) -> Prepared:
     _check_batch(p, len(ytr), name, "train_samples")
 
     def build(c: Config):
-        return MNISTNet(num_steps=c.num_steps, channels=p["channels"], modes=c.modes, ks=c.ks,
-                        share=opts.tp_share, rngs=nnx.Rngs(opts.seed))
+        return _checked(MNISTNet(channels=p["channels"], modes=c.modes, ks=c.ks, share=opts.tp_share,
+                                 rngs=nnx.Rngs(opts.seed)), c)
 
     def raster_input(t: int) -> np.ndarray:
         x0 = xte[:1].astype(np.float32)[..., None] / 255.0
@@ -158,8 +166,8 @@ def _dvs(opts: StudyOptions, out_dir: str) -> Prepared:
     _check_batch(p, len(train[1]), "dvs_gesture", "data_dir")
 
     def build(c: Config):
-        return DVSGestureNet(num_steps=c.num_steps, in_size=p["size"], channels=p["channels"], modes=c.modes,
-                             ks=c.ks, share=opts.tp_share, rngs=nnx.Rngs(opts.seed))
+        return _checked(DVSGestureNet(in_size=p["size"], channels=p["channels"], modes=c.modes, ks=c.ks,
+                                      share=opts.tp_share, rngs=nnx.Rngs(opts.seed)), c)
 
     configs = grid(p["num_steps"], p["ks"], p["tp_ks"], len(p["channels"]))
     return Prepared("dvs_gesture", p, train, test, configs, out_dir, build, lambda t: events_encoder(), None,

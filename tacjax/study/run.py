@@ -45,7 +45,7 @@ def run_config(config: Config, data: Prepared, opts: StudyOptions) -> tuple[dict
                metrics_path=os.path.join(data.out_dir, "runs", config.label), progress=opts.progress,
                desc=config.label)
     last = hist[-1]
-    calls = model.conv_calls()
+    calls = model.conv_calls(config.num_steps)
     row = {
         "config": config.label, "test_accuracy": last["test_accuracy"], "test_loss": last["test_loss"],
         "train_accuracy": last["train_accuracy"],

@@ -15,10 +15,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-__all__ = ["LOSSES", "REDUCTIONS", "accuracy", "correct_predictions", "count_cross_entropy",
+__all__ = ["LOGITS", "LOSSES", "REDUCTIONS", "accuracy", "correct_predictions", "count_cross_entropy",
            "membrane_cross_entropy"]
 
 REDUCTIONS = ("mean", "sum", "none")
+LOGITS = ("mean", "last")
+"""What ``membrane_cross_entropy`` reads as logits: the membrane's time mean or its last step."""
 
 
 def _check(out, labels, fn: str) -> None:
@@ -65,20 +67,30 @@ def count_cross_entropy(spikes: jax.Array, labels: jax.Array, *, reduction: str 
     return _reduce(per, reduction, "count_cross_entropy")
 
 
-def membrane_cross_entropy(membrane: jax.Array, labels: jax.Array, *, reduction: str = "mean") -> jax.Array:
-    """Softmax cross-entropy with the time-averaged readout membrane ``mean_t membrane[t]`` as logits.
+def membrane_cross_entropy(membrane: jax.Array, labels: jax.Array, *, reduction: str = "mean",
+                           logits: str = "mean") -> jax.Array:
+    """Softmax cross-entropy with a readout membrane as logits: its time mean or its last step.
+
+    The membrane is the one of a spiking readout (``SpikingDense(..., return_membrane=True)``, the
+    membrane before reset) or the output of a non-spiking ``tacjax.nn.LIReadout`` (a leaky
+    integrator, whose membrane is all it returns).
 
     Args:
-        membrane: readout membrane before reset ``[T, B, C]`` (float).
+        membrane: readout membrane ``[T, B, C]`` (float).
         labels: int class labels ``[B]`` in ``[0, C)``.
         reduction: "mean" (scalar), "sum" (scalar) or "none" (per sample ``[B]``).
+        logits: "mean" (default; ``mean_t membrane[t]``, what the study and ``fit`` use) or "last"
+            (``membrane[T-1]``: the integrated evidence at the end of the sequence, the usual
+            choice for an ``LIReadout`` on audio such as SHD).
 
     Returns:
         The loss, float32: a scalar or ``[B]``.
     """
     _check(membrane, labels, "membrane_cross_entropy")
-    logits = membrane.mean(axis=0).astype(jnp.float32)
-    per = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+    if logits not in LOGITS:
+        raise ValueError(f"membrane_cross_entropy: `logits` must be one of {LOGITS}; got {logits!r}.")
+    z = membrane.mean(axis=0) if logits == "mean" else membrane[-1]
+    per = optax.softmax_cross_entropy_with_integer_labels(z.astype(jnp.float32), labels)
     return _reduce(per, reduction, "membrane_cross_entropy")
 
 

@@ -16,11 +16,13 @@ import pytest
 
 mx = pytest.importorskip("mlx.core", reason="mlx is not installed: pip install 'tacjax[mlx]'")
 
-PAIRS = ["", "neurons", "parallel", "sparse", "nn", "models"]  # tacjax.<x> against tacjax.mlx.<x>
+PAIRS = ["", "neurons", "parallel", "sparse", "nn", "models", "pooling"]  # tacjax.<x> against tacjax.mlx.<x>
 
 _NO_SPARSE_FORMATS = "MLX has no sparse array formats (no BCOO/BCSR)"
 _PRODUCT = "host-planned product sparsity (Prosperity) is JAX-specific code, not mirrored yet"
 _KEY = "MLX layers take an MLX PRNG key (`key`) where the NNX layers take `nnx.Rngs` (`rngs`)"
+_DROP = ("MLX dropout draws from one `key` (or MLX's global PRNG) where NNX takes `rngs` and the name of "
+         "its `rng_collection` stream")
 ALLOWED: dict[str, str] = {
     "sparse: missing in mlx: bcoo_conv": _NO_SPARSE_FORMATS,
     "sparse: missing in mlx: bcsr_conv": _NO_SPARSE_FORMATS,
@@ -39,6 +41,12 @@ ALLOWED: dict[str, str] = {
     "sparse: WITH_CAPACITY: values differ": "a tuple of strategy names: MLX lacks bcoo/bcsr",
     "nn: SpikingConv.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
     "nn: SpikingDense.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
+    "nn: SpikingConv1D.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
+    "nn: SpikingRecurrentDense.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
+    "nn: LIReadout.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
+    "nn: SpikingDropout.__init__: rng_collection (KEYWORD_ONLY, 'dropout') vs key (KEYWORD_ONLY, None)":
+        _DROP,
+    "nn: SpikingDropout.__init__: 5 parameters vs 4": _DROP,
     "models: ConvSNN.__init__: rngs (KEYWORD_ONLY, required) vs key (KEYWORD_ONLY, None)": _KEY,
 }
 

@@ -44,22 +44,23 @@ def _compare_net(jmodel, x):
     counts_j, counts_m = np.asarray(sj).sum(0), np.array(sm).sum(0)
     np.testing.assert_array_equal(counts_m, counts_j)
     assert counts_j.sum() > 0 and float(np.asarray(stj["conv2"]).mean()) > 0.01
-    assert mmodel.conv_calls() == jmodel.conv_calls() and mmodel.out_steps == jmodel.out_steps
+    t = x.shape[0]
+    assert mmodel.conv_calls(t) == jmodel.conv_calls(t) and mmodel.out_steps(t) == jmodel.out_steps(t)
     return mmodel
 
 
 @pytest.mark.parametrize("modes,ks,extras", [  # "baseline" layers: see test_dvs_net_same_outputs
-    (("tac", "tac_tp"), (2, 2), {"use_bias": True, "learn_beta": True, "learn_weights": True}),
-    (("tac_tp", "tac"), (3, 2), {"lif": tacjax.LIFParams(0.8, 0.9, "zero"), "share": "mean"}),
+    (("tac", "tac_tp"), (2, 2), {"use_bias": True, "learn_beta": True, "learn_weights": True,
+                                 "learn_threshold": True}),
+    (("tac_tp", "tac"), (3, 2), {"neuron": tacjax.LIFParams(0.8, 0.9, "zero", v_leak=0.2, v_reset=-0.1),
+                                 "share": "repeat"}),
 ])
 def test_mnist_net_same_weights_same_outputs(modes, ks, extras):
-    jmodel = jm.MNISTNet(num_steps=7, in_size=8, channels=(4, 6), modes=modes, ks=ks,
-                         rngs=nnx.Rngs(0), **extras)
+    jmodel = jm.MNISTNet(in_size=8, channels=(4, 6), modes=modes, ks=ks, rngs=nnx.Rngs(0), **extras)
     _scale_kernels(jmodel, 3.0)  # default init is quiet on 8x8 inputs: make every layer fire
     mmodel = _compare_net(jmodel, _spikes((7, 3, 8, 8, 1), 1))
     # and back: MLX weights into a fresh NNX model (other init) restore every parameter exactly
-    fresh = jm.MNISTNet(num_steps=7, in_size=8, channels=(4, 6), modes=modes, ks=ks,
-                        rngs=nnx.Rngs(5), **extras)
+    fresh = jm.MNISTNet(in_size=8, channels=(4, 6), modes=modes, ks=ks, rngs=nnx.Rngs(5), **extras)
     before = jax.tree.leaves(nnx.state(fresh, nnx.Param))
     mlx_to_jax(mmodel, fresh)
     want = jax.tree.leaves(nnx.state(jmodel, nnx.Param))
@@ -71,14 +72,14 @@ def test_mnist_net_same_weights_same_outputs(modes, ks, extras):
 
 
 def test_dvs_net_same_outputs():
-    jmodel = jm.DVSGestureNet(num_steps=4, in_size=8, channels=(4, 4, 6), num_classes=5,
+    jmodel = jm.DVSGestureNet(in_size=8, channels=(4, 4, 6), num_classes=5,
                               modes=("tac", "tac_tp", "baseline"), ks=(2, 2, 1), rngs=nnx.Rngs(3))
     _scale_kernels(jmodel, 3.0)
     _compare_net(jmodel, _spikes((4, 2, 8, 8, 2), 4))
 
 
 def test_layers_convert_and_gradients_match():
-    jconv = jn.SpikingConv(2, 3, 3, mode="tac_tp", k=2, pool=None, use_bias=True,
+    jconv = jn.SpikingConv(2, 3, 3, mode="tac_tp", k=2, pool=None, use_bias=True, learn_threshold=True,
                            surrogate=tacjax.get_surrogate("atan", 3.0), rngs=nnx.Rngs(7))
     jconv.kernel[...] = jconv.kernel[...] * 3.0
     mconv = jax_to_mlx(jconv)
@@ -101,6 +102,7 @@ def test_layers_convert_and_gradients_match():
     gm = mx.grad(loss_m)(mconv.trainable_parameters())
     assert_grad(np.transpose(np.array(gm["weight"]), (1, 2, 3, 0)), gj.kernel[...], what="d/dkernel")
     assert_grad(gm["bias"], gj.bias[...], what="d/dbias")
+    assert_grad(gm["threshold"], gj.threshold[...], what="d/dthreshold")
 
     jd = jn.SpikingDense(6, 4, use_bias=True, learn_beta=True, rngs=nnx.Rngs(1))
     md = jax_to_mlx(jd)
@@ -118,17 +120,17 @@ def test_mlx_layers_standalone_and_errors():
         mn.SpikingConv(2, 3, mode="fast")
     with pytest.raises(ValueError, match="learn_weights needs"):
         mn.SpikingConv(2, 3, learn_weights=True)
-    with pytest.raises(ValueError, match=r"1 <= K <= T"):
-        mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2), modes="tac", ks=(4, 2))
+    with pytest.raises(ValueError, match=r"ks\[1\] = 2 must be an int with 1 <= K <= T = 1"):
+        mm.MNISTNet(in_size=8, channels=(2, 2), modes="tac", ks=(4, 2))(mx.zeros((4, 1, 8, 8, 1)))
     with pytest.raises(ValueError, match="must be"):
-        mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2))(mx.zeros((4, 1, 9, 9, 1)))
-    with pytest.raises(TypeError, match="expected a tacjax.models.ConvSNN"):
+        mm.MNISTNet(in_size=8, channels=(2, 2))(mx.zeros((4, 1, 9, 9, 1)))
+    with pytest.raises(TypeError, match="expected a tacjax.models network"):
         jax_to_mlx(object())
-    small = jm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2), rngs=nnx.Rngs(0))
-    other = mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 3))
+    small = jm.MNISTNet(in_size=8, channels=(2, 2), rngs=nnx.Rngs(0))
+    other = mm.MNISTNet(in_size=8, channels=(2, 3))
     with pytest.raises(ValueError, match="shape"):
         mlx_to_jax(other, small)
-    out = mm.MNISTNet(num_steps=4, in_size=8, channels=(2, 2))(mx.zeros((4, 1, 8, 8, 1)), return_stats=True)
+    out = mm.MNISTNet(in_size=8, channels=(2, 2))(mx.zeros((4, 1, 8, 8, 1)), return_stats=True)
     assert isinstance(out, NetworkOutput) and out.membrane is None
     assert set(mm.spike_rates(out.stats)) == {"input", "conv1", "conv2", "fc"}
 
@@ -138,21 +140,26 @@ def test_mlx_layers_standalone_and_errors():
     (lambda: mn.SpikingConv(2, 3, mode="tac", k=1.5), TypeError, "`k`"),
     (lambda: mn.SpikingConv(2, 3, pool=0), ValueError, "`pool`"),
     (lambda: mn.SpikingConv(2, 3, surrogate="atan"), TypeError, "`surrogate`"),
-    (lambda: mn.SpikingConv(2, 3, learn_beta=True, lif=tm.LIFParams(beta=1.0)), ValueError, "learn_beta"),
-    (lambda: mn.SpikingDense(4, 2, lif=0.9), TypeError, "`lif`"),
+    (lambda: mn.SpikingConv(2, 3, learn_beta=True, neuron=tm.LIFParams(beta=1.5)), ValueError, "learn_beta"),
+    (lambda: mn.SpikingConv(2, 3, strides=0), ValueError, "`strides`"),
+    (lambda: mn.SpikingConv(2, 3, padding="FULL"), ValueError, "`padding`"),
+    (lambda: mn.SpikingDense(4, 2, neuron=0.9), TypeError, "`neuron`"),
+    (lambda: mn.SpikingDropout(1.0), ValueError, "`rate`"),
     (lambda: mm.MNISTNet(num_classes=0), ValueError, "`num_classes`"),
-    (lambda: mn.max_pool_spikes(mx.zeros((1, 1, 1, 2)), 2), ValueError, "`x`"),
+    (lambda: mn.MaxPool(2)(mx.zeros((1, 1, 1, 2))), ValueError, "`x`"),
 ])
 def test_mlx_bad_arguments_match_jax(make, exc, match):
     with pytest.raises(exc, match=match):
         make()
 
 
-def test_mlx_layers_return_named_outputs_and_lif_params():
+def test_mlx_layers_return_named_outputs_and_neuron_params():
     conv = mn.SpikingConv(2, 3, mode="tac", k=2, pool=None, learn_beta=True, key=mx.random.key(1))
     out = conv(mx.array(_spikes((4, 1, 4, 4, 2), 3)), return_membrane=True)
     assert isinstance(out, SpikesAndMembrane) and tuple(out.membrane.shape) == (2, 1, 4, 4, 3)
-    np.testing.assert_allclose(np.array(conv.lif_params().beta), np.full(3, 0.9), rtol=1e-6)
-    jconv = jn.SpikingConv(2, 3, mode="tac", k=2, pool=None, learn_beta=True, rngs=nnx.Rngs(1))
-    np.testing.assert_allclose(np.array(jax_to_mlx(jconv).lif_params().beta),
-                               np.asarray(jconv.lif_params().beta), rtol=1e-6)
+    np.testing.assert_allclose(np.array(conv.neuron_params().beta), np.full(3, 0.9), rtol=1e-6)
+    lif = tacjax.LIFParams(beta=1.0, reset="zero", v_leak=0.5, v_reset=-0.25)
+    jconv = jn.SpikingConv(2, 3, mode="tac", k=2, pool=None, learn_beta=True, neuron=lif, rngs=nnx.Rngs(1))
+    mp = jax_to_mlx(jconv).neuron_params()  # every field crosses the conversion (v_leak, v_reset too)
+    np.testing.assert_array_equal(np.array(mp.beta), np.ones(3))
+    assert (mp.reset, mp.v_leak, mp.v_reset) == ("zero", 0.5, -0.25)

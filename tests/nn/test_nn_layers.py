@@ -1,4 +1,4 @@
-"""SpikingConv / SpikingDense against NumPy references (aggregation, conv, LIF and pooling written out)."""
+"""SpikingConv / SpikingDense (LIF) against NumPy references (aggregation, conv, LIF, pooling written out)."""
 
 import jax
 import jax.numpy as jnp
@@ -9,7 +9,7 @@ from reference import aggregate_numpy, conv_same_numpy, lif_numpy, max_pool_nump
 
 import tacjax
 from tacjax.common.outputs import SpikesAndMembrane
-from tacjax.nn import SpikingConv, SpikingDense, max_pool_spikes
+from tacjax.nn import SpikingConv, SpikingDense
 
 T, B, H, C, O = 4, 2, 6, 3, 5
 
@@ -36,9 +36,9 @@ def test_baseline_is_per_frame_conv_then_lif_then_pool():
 
 @pytest.mark.parametrize("k", [2, 3])
 def test_tac_reset_none_matches_baseline_membrane_at_chunk_ends(k):
-    lif = tacjax.LIFParams(beta=0.8, threshold=1e9, reset="none")
-    base = SpikingConv(C, O, mode="baseline", pool=None, lif=lif, rngs=nnx.Rngs(1))
-    tac = SpikingConv(C, O, mode="tac", k=k, pool=None, lif=lif, rngs=nnx.Rngs(1))
+    lif = tacjax.LIFParams(beta=0.8, threshold=1e9, reset="none", v_leak=0.3)
+    base = SpikingConv(C, O, mode="baseline", pool=None, neuron=lif, rngs=nnx.Rngs(1))
+    tac = SpikingConv(C, O, mode="tac", k=k, pool=None, neuron=lif, rngs=nnx.Rngs(1))
     x = _spikes(1)
     mb = base(x, return_membrane=True).membrane
     out = tac(x, return_membrane=True)
@@ -63,7 +63,7 @@ def test_tac_tp_matches_numpy_and_counts_conv_calls(share):
 
 def test_per_channel_beta_uses_mean_for_aggregation():
     beta = np.linspace(0.7, 0.95, O)
-    layer = SpikingConv(C, O, mode="tac", k=2, pool=None, lif=tacjax.LIFParams(beta=jnp.asarray(beta)),
+    layer = SpikingConv(C, O, mode="tac", k=2, pool=None, neuron=tacjax.LIFParams(beta=jnp.asarray(beta)),
                         rngs=nnx.Rngs(4))
     layer.kernel[...] = layer.kernel[...] * 2.0
     x = _spikes(4)
@@ -75,24 +75,42 @@ def test_per_channel_beta_uses_mean_for_aggregation():
     np.testing.assert_array_equal(np.asarray(out.spikes), ref)
 
 
-def test_frozen_lif_is_static_and_lif_params_restores_it():
+def test_frozen_neuron_is_static_and_neuron_params_restores_every_field():
     beta = jnp.linspace(0.7, 0.95, O)
-    layer = SpikingConv(C, O, pool=None, lif=tacjax.LIFParams(beta=beta, threshold=0.5), rngs=nnx.Rngs(0))
-    assert isinstance(layer.lif.beta, tuple) and all(isinstance(b, float) for b in layer.lif.beta)
-    assert layer.lif.threshold == 0.5
-    p = layer.lif_params()
+    lif = tacjax.LIFParams(beta=beta, threshold=0.5, reset="zero", v_leak=0.25, v_reset=jnp.full(O, -0.5))
+    layer = SpikingConv(C, O, pool=None, neuron=lif, rngs=nnx.Rngs(0))
+    assert isinstance(layer.neuron.beta, tuple) and all(isinstance(b, float) for b in layer.neuron.beta)
+    assert layer.neuron.threshold == 0.5 and layer.neuron.v_leak == 0.25
+    assert layer.neuron.v_reset == (-0.5,) * O
+    p = layer.neuron_params()
     np.testing.assert_allclose(np.asarray(p.beta), np.asarray(beta), rtol=1e-7)
-    d = SpikingDense(4, 2, lif=tacjax.LIFParams(beta=jnp.full((1, 2), 0.8)), rngs=nnx.Rngs(0))
-    assert d.lif.beta == ((0.800000011920929, 0.800000011920929),)  # nested tuples for a 2-D value
-    assert np.asarray(d.lif_params().beta).shape == (1, 2)
+    np.testing.assert_array_equal(np.asarray(p.v_reset), np.full(O, -0.5))
+    assert (p.threshold, p.v_leak, p.reset) == (0.5, 0.25, "zero")
+    d = SpikingDense(4, 2, neuron=tacjax.LIFParams(beta=jnp.full((1, 2), 0.8)), rngs=nnx.Rngs(0))
+    assert d.neuron.beta == ((0.800000011920929, 0.800000011920929),)  # nested tuples for a 2-D value
+    assert np.asarray(d.neuron_params().beta).shape == (1, 2)
+
+
+def test_v_leak_and_v_reset_reach_the_neurons():
+    """The layer used to drop v_leak/v_reset; the spikes and membrane follow the NumPy LIF with them."""
+    d = SpikingDense(7, 3, neuron=tacjax.LIFParams(reset="zero", v_leak=0.4, v_reset=-0.3), rngs=nnx.Rngs(5))
+    d.kernel[...] = jnp.abs(d.kernel[...]) * jnp.array([0.5, 0.7, 1.0])  # three rates of firing
+    x = _spikes(6, (8, B, 7), p=0.6)
+    out = d(x, return_membrane=True)
+    cur = np.asarray(x, np.float64) @ np.asarray(d.kernel[...], np.float64)
+    ref_s, ref_m, _ = lif_numpy(cur, 0.9, 1.0, "zero", v_leak=0.4, v_reset=-0.3)
+    _, plain_m, _ = lif_numpy(cur, 0.9, 1.0, "zero")
+    assert 0 < ref_s.mean() < 1 and np.abs(ref_m - plain_m).max() > 0.1
+    np.testing.assert_allclose(np.asarray(out.membrane), ref_m, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(out.spikes), ref_s)
 
 
 def test_learnable_beta_and_weights_start_at_fixed_values_and_learn():
     lif = tacjax.LIFParams(beta=0.9)
-    fixed = SpikingConv(C, O, mode="tac", k=2, pool=None, lif=lif, rngs=nnx.Rngs(3))
-    learn = SpikingConv(C, O, mode="tac", k=2, pool=None, lif=lif, learn_beta=True, learn_weights=True,
+    fixed = SpikingConv(C, O, mode="tac", k=2, pool=None, neuron=lif, rngs=nnx.Rngs(3))
+    learn = SpikingConv(C, O, mode="tac", k=2, pool=None, neuron=lif, learn_beta=True, learn_weights=True,
                         rngs=nnx.Rngs(3))
-    np.testing.assert_allclose(np.asarray(learn.lif_params().beta), np.full(O, 0.9), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(learn.neuron_params().beta), np.full(O, 0.9), rtol=1e-6)
     w = np.asarray(learn.agg_weights())
     np.testing.assert_allclose(w, 2 * np.array([0.9, 1.0]) / 1.9, rtol=1e-6)
     x = _spikes(3)
@@ -106,10 +124,10 @@ def test_learnable_beta_and_weights_start_at_fixed_values_and_learn():
 
     before = float(loss(learn))
     grads = nnx.grad(loss)(learn)
-    for name in ("kernel", "beta_logit", "agg_logits"):
+    for name in ("kernel", "beta", "agg_logits"):
         g = np.asarray(grads[name][...])
         assert np.all(np.abs(g.reshape(-1, g.shape[-1]).sum(0)) > 0), name  # every channel / weight moves
-    for name in ("kernel", "beta_logit", "agg_logits"):
+    for name in ("kernel", "beta", "agg_logits"):
         getattr(learn, name)[...] = getattr(learn, name)[...] - 0.05 * grads[name][...]
     assert float(loss(learn)) < before
 
@@ -127,13 +145,6 @@ def test_dense_readout_matches_numpy():
     np.testing.assert_array_equal(np.asarray(out.spikes), ref_s)
 
 
-def test_max_pool_matches_numpy_and_drops_odd_border():
-    x = jax.random.normal(jax.random.key(0), (2, 5, 7, 3))
-    out = max_pool_spikes(x, 2)
-    want = np.asarray(x)[:, :4, :6].reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))
-    np.testing.assert_array_equal(np.asarray(out), want)
-
-
 def _conv(**kw):
     return SpikingConv(C, O, **{"rngs": nnx.Rngs(0), **kw})
 
@@ -146,18 +157,19 @@ def _conv(**kw):
     (lambda: _conv(pool=0), ValueError, "`pool`"),
     (lambda: _conv(share="sum", mode="tac_tp"), ValueError, "`share`"),
     (lambda: _conv(surrogate="atan"), TypeError, "`surrogate`"),
-    (lambda: _conv(lif=0.9), TypeError, "`lif`"),
-    (lambda: _conv(learn_beta=True, lif=tacjax.LIFParams(beta=1.0)), ValueError, "learn_beta"),
-    (lambda: _conv(learn_beta=True, lif=tacjax.LIFParams(beta=jnp.array([0.5, 0.9, 0.0, 0.5, 0.5]))),
+    (lambda: _conv(neuron=0.9), TypeError, "`neuron`"),
+    (lambda: _conv(neuron=tacjax.LIFParams), TypeError, "`neuron`"),
+    (lambda: _conv(learn_beta=True, neuron=tacjax.LIFParams(beta=jnp.array([0.5, 0.9, 1.2, 0.5, 0.5]))),
      ValueError, "learn_beta"),
+    (lambda: _conv(learn_threshold=True, neuron=tacjax.LIFParams(threshold=jnp.ones(3))), ValueError,
+     "learn_threshold"),
+    (lambda: _conv(learn_beta=1), TypeError, "`learn_beta`"),
     (lambda: SpikingConv(0, O, rngs=nnx.Rngs(0)), ValueError, "`in_features`"),
     (lambda: SpikingConv(C, O, 2.5, rngs=nnx.Rngs(0)), TypeError, "`kernel_size`"),
     (lambda: SpikingDense(4, 0, rngs=nnx.Rngs(0)), ValueError, "`out_features`"),
     (lambda: SpikingDense(4, 2, kernel_init="he", rngs=nnx.Rngs(0)), TypeError, "`kernel_init`"),
     (lambda: _conv()(jnp.zeros((T, B, H, H, C + 1))), ValueError, r"`x` must be \[T, B, H, W, C\]"),
     (lambda: SpikingDense(4, 2, rngs=nnx.Rngs(0))(jnp.zeros((T, 4))), ValueError, r"`x` must be \[T, B, F\]"),
-    (lambda: max_pool_spikes(jnp.zeros((2, 1, 1, 3)), 2), ValueError, "`x`"),
-    (lambda: max_pool_spikes(jnp.zeros((2, 4, 4, 3)), 0), ValueError, "`pool`"),
 ])
 def test_bad_arguments_raise(make, exc, match):
     with pytest.raises(exc, match=match):

@@ -13,8 +13,8 @@ from tacjax.data import synthetic_events
 from tacjax.models import ConvSNN
 from tacjax.plan.planner import _enumerate
 
-# T = 5: no K > 1 divides it
-ARGS = dict(num_steps=5, in_size=12, in_channels=2, channels=(4, 4), num_classes=4)
+# T = 5 (the calibration batches'; the networks read T from their input): no K > 1 divides it
+ARGS = dict(in_size=12, in_channels=2, channels=(4, 4), num_classes=4)
 
 
 def _model(**kw):
@@ -46,18 +46,18 @@ def test_the_budget_is_met_and_the_plan_builds(profiles, budget):
         else:
             assert p.predicted_drop <= budget.value + 1e-9, (name, p)
         net = _model(modes=p.modes, ks=p.ks)  # valid for ConvSNN, K need not divide T
-        calls = net.conv_calls()
+        calls = net.conv_calls(5)
         assert calls["total"] == p.conv_calls
         assert [lc.conv_calls for lc in p.layers] == [calls["conv1"], calls["conv2"]]
         steps = [lc.steps_in for lc in p.layers] + [p.layers[-1].steps_out]
-        assert steps[-1] == net.out_steps and steps[0] == 5
+        assert steps[-1] == net.out_steps(5) and steps[0] == 5
 
 
 def _all_scored(prof, statistic="asymmetry"):
     model, env = _model(), tp.envelope(prof.scores[statistic])
-    base = tp.plan_work(tp.plan_specs(model, ("baseline",) * 2, (1, 1)), tp.NEURON_COST)
+    base = tp.plan_work(tp.plan_specs(model, ("baseline",) * 2, (1, 1), num_steps=5), tp.NEURON_COST)
     plans = _enumerate(5, 2, None)
-    work = {(m, k): tp.plan_work(tp.plan_specs(model, m, k), tp.NEURON_COST) for m, k in plans}
+    work = {(m, k): tp.plan_work(tp.plan_specs(model, m, k, num_steps=5), tp.NEURON_COST) for m, k in plans}
     return [(sum(tp.layer_losses(env, m, k)), base / w, m, k) for (m, k), w in work.items()]
 
 
@@ -117,8 +117,8 @@ BAD = [
     (dict(candidate_ks=(1, 2)), VE, r"`candidate_ks` must be ints >= 2"),
     (dict(x=jnp.zeros((5, 4, 12, 12))), VE, BATCH + r"must be \[T, B, H, W, C\] \(rank 5\); "
                                                     r"got shape \(5, 4, 12, 12\)"),
-    (dict(x=jnp.zeros((4, 4, 12, 12, 2))), VE, BATCH + r"must be \[T, B, H, W, C\] = \[5, B >= 2, 12, 12, "
-                                                       r"2\] for this model; got shape \(4, 4, 12, 12, 2\)"),
+    (dict(x=jnp.zeros((5, 4, 12, 11, 2))), VE, BATCH + r"must be \[T, B, H, W, C\] = \[5, B >= 2, 12, 12, "
+                                                       r"2\] for this model; got shape \(5, 4, 12, 11, 2\)"),
     (dict(x=jnp.zeros((5, 1, 12, 12, 2))), VE, BATCH + r".* B >= 2.* got shape \(5, 1, 12"),
     (dict(x=jnp.zeros((5, 4, 12, 12, 2), jnp.int32)), TE, BATCH + r"must be floating"),
     (dict(x=jnp.full((5, 4, 12, 12, 2), jnp.nan)), VE, BATCH + r"holds non-finite values"),

@@ -43,11 +43,11 @@ def test_layer_losses_caps_chunks_at_t_and_checks_lengths():
 
 def test_dense_work_by_hand():
     """Conv 1 -> 2 channels on 4x4 (pool 2), readout 8 -> 2, T = 4, neuron cost 10."""
-    model = ConvSNN(num_steps=4, in_size=4, in_channels=1, channels=(2,), num_classes=2, rngs=nnx.Rngs(0))
+    model = ConvSNN(in_size=4, in_channels=1, channels=(2,), num_classes=2, rngs=nnx.Rngs(0))
     conv, conv_n, fc, fc_n = 9 * 16 * 1 * 2, 16 * 2, 8 * 2, 2
     base = 4 * conv + 10 * 4 * conv_n + 4 * fc + 10 * 4 * fc_n
-    assert plan_work(plan_specs(model, ("baseline",), (1,)), 10.0) == pytest.approx(base)
+    assert plan_work(plan_specs(model, ("baseline",), (1,), num_steps=4), 10.0) == pytest.approx(base)
     tac = 2 * conv + 10 * 2 * conv_n + 2 * fc + 10 * 2 * fc_n  # K = 2: 2 calls, 2 steps everywhere
-    assert plan_work(plan_specs(model, ("tac",), (2,)), 10.0) == pytest.approx(tac)
+    assert plan_work(plan_specs(model, ("tac",), (2,), num_steps=4), 10.0) == pytest.approx(tac)
     tp = 2 * conv + 10 * 4 * conv_n + 4 * fc + 10 * 4 * fc_n  # K = 2 preserved: 2 calls, 4 LIF steps
-    assert plan_work(plan_specs(model, ("tac_tp",), (2,)), 10.0) == pytest.approx(tp)
+    assert plan_work(plan_specs(model, ("tac_tp",), (2,), num_steps=4), 10.0) == pytest.approx(tp)

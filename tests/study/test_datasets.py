@@ -23,7 +23,7 @@ def test_images_from_data_dir_with_grids_override(tmp_path, isolated, image_dir)
     x = d.raster_input(4)
     assert x.shape == (4, 1, 28, 28, 1) and set(np.unique(x)) <= {0.0, 1.0}
     model = d.build(d.configs[1])
-    assert model.conv_calls() == {"conv1": 2, "conv2": 2, "total": 4}  # T=4, K=2: both layers at 2 steps
+    assert model.conv_calls(4) == {"conv1": 2, "conv2": 2, "total": 4}  # T=4, K=2: both layers at 2 steps
 
 
 def test_image_overrides_must_fit_the_data(tmp_path, isolated, image_dir):

@@ -31,7 +31,7 @@ def data(n=N, seed=0, size=SIZE):
 
 def model(seed=0, **kw):
     """One conv layer (2 channels, pool 2) and a 2-class readout."""
-    return MNISTNet(num_steps=T, in_size=SIZE, channels=(2,), num_classes=2, modes=("baseline",), ks=(1,),
+    return MNISTNet(in_size=SIZE, channels=(2,), num_classes=2, modes=("baseline",), ks=(1,),
                     rngs=nnx.Rngs(seed), **kw)
 
 

@@ -125,6 +125,6 @@ def test_model_fingerprint_names_configuration_and_shapes():
     assert fp["model"] == "tacjax.models.MNISTNet" and fp["conv1.mode"] == "baseline"
     assert fp["params/conv1/kernel"] == "float32[3, 3, 1, 2]" and fp["fc.out_features"] == 2
     assert fp["conv1.surrogate"] == "tacjax.surrogate.fast_sigmoid"
-    assert fp["conv1.lif"] == {"type": "LIFParams", "beta": 0.9, "threshold": 1.0, "reset": "subtract",
+    assert fp["conv1.neuron"] == {"type": "LIFParams", "beta": 0.9, "threshold": 1.0, "reset": "subtract",
                                "detach_reset": False, "v_leak": 0.0, "v_reset": 0.0}
     assert model_fingerprint(model(5)) == fp  # the init seed is not configuration

@@ -36,7 +36,7 @@ def _data(n, seed=0):
 
 
 def _model(seed=0):
-    return MNISTNet(num_steps=T, in_size=SIZE, channels=(2, 4), num_classes=2, rngs=nnx.Rngs(seed))
+    return MNISTNet(in_size=SIZE, channels=(2, 4), num_classes=2, rngs=nnx.Rngs(seed))
 
 
 def test_train_step_reduces_loss():

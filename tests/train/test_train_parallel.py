@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent("""
     rng = np.random.default_rng(0)
     x = rng.random((8, 8, 8, 1)).astype(np.float32)
     y = rng.integers(0, 10, 8).astype(np.int32)
-    g, p, r = split_model(MNISTNet(num_steps=4, in_size=8, channels=(2, 4), rngs=nnx.Rngs(0)))
+    g, p, r = split_model(MNISTNet(in_size=8, channels=(2, 4), rngs=nnx.Rngs(0)))
     tx = make_optimizer(1e-2, 10)
     step = make_train_step(g, tx, rate_encoder(4), loss="membrane")
     key = jax.random.key(1)
@@ -38,7 +38,7 @@ SCRIPT = textwrap.dedent("""
     np.testing.assert_allclose(e3["loss"], e4["loss"], rtol=1e-5)
     assert e3["num_samples"] == e4["num_samples"] == 6
     for bad in (lambda: shard_batch(mesh, x[:3]),
-                lambda: fit(MNISTNet(num_steps=4, in_size=8, channels=(2, 4), rngs=nnx.Rngs(0)), (x, y),
+                lambda: fit(MNISTNet(in_size=8, channels=(2, 4), rngs=nnx.Rngs(0)), (x, y),
                             encoder=rate_encoder(4), epochs=1, batch_size=3, mesh=mesh, progress=False),
                 lambda: evaluate(g, p, r, (x, y), encoder=rate_encoder(4), batch_size=3, mesh=mesh)):
         try:

@@ -1,0 +1,145 @@
+"""The neuron table: how a layer runs each neuron family of the core, chosen by the type of ``neuron=``.
+
+A spiking layer takes its neuron as the family's parameter object (``neuron=LIFParams(...)``)
+and looks up its ``NeuronKind`` here: the core's scan for that family, the shape of its state
+(the layer's carry) and whether TAC's collapse mode applies to it. ``run`` drives a kind over a
+block of currents from a carry and returns the spikes, the membrane when asked, and the final
+state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from tacjax.common.checks import describe, shape_of
+from tacjax.neurons import (
+    ALIFParams,
+    ALIFState,
+    LIFParams,
+    RLIFState,
+    SynapticParams,
+    SynapticState,
+    alif_scan,
+    lif_scan,
+    rlif_scan,
+    synaptic_scan,
+)
+from tacjax.neurons._common import leaf, reset_membrane
+
+__all__ = ["NEURONS", "NeuronKind", "check_carry", "neuron_kind", "rlif_kind", "run"]
+
+
+class NeuronKind(NamedTuple):
+    """How a layer runs one neuron family.
+
+    Attributes:
+        name: the family's name in messages and docs.
+        scan: ``(x [T, ...], params, state0 or None, surrogate, return_membrane) -> (spikes,
+            final state or membrane)``, the core's scan.
+        zeros: ``(shape, dtype) -> state`` at rest.
+        state_type: the state's NamedTuple class, or None when the state is one array ``v``.
+        final_state: ``(membrane[-1], spikes[-1], params) -> state`` when the state after the
+            last step follows from that step's membrane and spikes (LIF), else None (the scan
+            then runs a second time to return both the membrane and the state).
+        collapse: whether mode "tac" applies (one step per chunk with leak ``beta**K`` is the
+            exact per-frame membrane at chunk ends only for LIF).
+    """
+
+    name: str
+    scan: Callable
+    zeros: Callable
+    state_type: type | None
+    final_state: Callable | None
+    collapse: bool
+
+
+def _lif_final_state(h, s, params: LIFParams):
+    """The membrane after the last step's reset, from its membrane ``h`` and spikes ``s``."""
+    thr = jnp.asarray(params.threshold, h.dtype)
+    return reset_membrane(h, s, thr, params.reset, params.detach_reset, leaf(params.v_reset, h.dtype))
+
+
+NEURONS: dict[type, NeuronKind] = {
+    LIFParams: NeuronKind(
+        "LIF/IF",
+        lambda x, p, s0, sg, rm: lif_scan(x, p, v0=s0, surrogate=sg, return_membrane=rm),
+        jnp.zeros, None, _lif_final_state, True),
+    SynapticParams: NeuronKind(
+        "synaptic",
+        lambda x, p, s0, sg, rm: synaptic_scan(x, p, state0=s0, surrogate=sg, return_membrane=rm),
+        jnp.zeros, SynapticState, None, False),
+    ALIFParams: NeuronKind(
+        "adaptive (ALIF)",
+        lambda x, p, s0, sg, rm: alif_scan(x, p, state0=s0, surrogate=sg, return_membrane=rm),
+        jnp.zeros, ALIFState, None, False),
+}
+"""Parameter class -> ``NeuronKind``: the neurons the spiking layers accept as ``neuron=``."""
+
+
+def rlif_kind(w_rec) -> NeuronKind:
+    """The recurrent LIF kind (``rlif_scan`` with weights ``w_rec`` ``[N, N]``, ``LIFParams``): the
+    state after the last step is ``RLIFState(v, s)``, ``v`` rebuilt from that step as for LIF."""
+    return NeuronKind(
+        "recurrent LIF",
+        lambda x, p, s0, sg, rm: rlif_scan(x, w_rec, p, state0=s0, surrogate=sg, return_membrane=rm),
+        jnp.zeros, RLIFState, lambda h, s, p: RLIFState(_lif_final_state(h, s, p), s), False)
+
+
+def neuron_kind(neuron, fn: str) -> NeuronKind:
+    """The ``NeuronKind`` of a parameter object; TypeError naming ``neuron`` for any other value."""
+    kind = NEURONS.get(type(neuron))
+    if kind is None:
+        names = ", ".join(f"tacjax.{c.__name__}" for c in NEURONS)
+        raise TypeError(f"{fn}: `neuron` must be the parameters of a neuron family ({names}); got "
+                        f"{describe(neuron)}.")
+    return kind
+
+
+def zero_state(kind: NeuronKind, shape, dtype):
+    """The state at rest: one array, or the family's NamedTuple of arrays, each of ``shape``."""
+    if kind.state_type is None:
+        return kind.zeros(shape, dtype)
+    return kind.state_type(*(kind.zeros(shape, dtype) for _ in kind.state_type._fields))
+
+
+def check_carry(kind: NeuronKind, carry, shape: tuple[int, ...], fn: str) -> None:
+    """Raise unless ``carry`` is None or a state of ``kind`` with every array of ``shape``."""
+    if carry is None:
+        return
+    want = "an array" if kind.state_type is None else f"a {kind.state_type.__name__}"
+    if kind.state_type is None:
+        arrays = [carry] if hasattr(carry, "shape") else None
+    else:
+        arrays = list(carry) if isinstance(carry, kind.state_type) else None
+    if arrays is None:
+        raise TypeError(f"{fn}: `carry` must be {want} (the {kind.name} state) of shape {shape}; got "
+                        f"{describe(carry)}. Use initialize_carry() or a carry returned by the layer.")
+    for a in arrays:
+        if shape_of(a) != tuple(shape):
+            raise ValueError(f"{fn}: `carry` must be {want} with shape {shape} for this input (the "
+                             f"{kind.name} state); got shape {shape_of(a)}.")
+
+
+def run(kind: NeuronKind, params, inputs: jax.Array, carry, surrogate, *, return_membrane: bool,
+        need_state: bool, scan: Callable | None = None):
+    """Run the neuron over ``inputs`` from ``carry`` (None: at rest).
+
+    ``scan`` (default ``kind.scan``) has ``kind.scan``'s signature; a TAC layer passes its
+    ``tac``/``tac_tp`` call, which takes the input frames instead of currents. Returns
+    ``(spikes [T', ...], membrane [T', ...] or None, final state or None)``: the membrane when
+    ``return_membrane``, the state when ``need_state`` or when it comes for free.
+    """
+    scan = kind.scan if scan is None else scan
+    if not return_membrane:
+        spikes, state = scan(inputs, params, carry, surrogate, False)
+        return spikes, None, state
+    spikes, membrane = scan(inputs, params, carry, surrogate, True)
+    if not need_state:
+        return spikes, membrane, None
+    if kind.final_state is not None:
+        return spikes, membrane, kind.final_state(membrane[-1], spikes[-1], params)
+    return spikes, membrane, scan(inputs, params, carry, surrogate, False)[1]
