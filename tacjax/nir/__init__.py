@@ -36,10 +36,13 @@ Delay          ``y[t] = x[t - delay/dt]`` (zeros before the start); ``delay/dt``
 Input/Output   identities; a subgraph (``NIRGraph`` node) is inlined, names joined with ".".
 =============  ==========================================================================
 
-* Edges: a node's input is the sum of its incoming edges. In a cycle, the edge that closes it
-  (met by a depth-first walk from the Input that follows edges in the graph's order) carries the
-  *previous* step's value (zeros at the first step): e.g. snnTorch's recurrent subgraph
-  ``input -> lif -> w_rec -> lif`` gives ``I[t] = x[t] + W_rec z[t-1]``.
+* Edges: a node's input is the sum of its incoming edges, all within the same step except one
+  edge per cycle, which carries its source's output of the *previous* step (zeros before the
+  first step). That edge leaves the cycle's last stateful node (a neuron or a Delay) met by a
+  depth-first walk from the Input (edges in the graph's order); a cycle without one delays the
+  edge that closes it. So snnTorch's recurrent subgraph ``input -> lif -> w_rec -> lif`` delays
+  ``lif -> w_rec``: ``I[t] = x[t] + W_rec z[t-1] + b``, as snnTorch's ``RLeaky`` computes.
+  ``net.plan.feedback`` names the nodes whose previous output is read.
 * Firing is exact: NIR fires on ``v > threshold``, tacjax on ``v - threshold >= 0``; the loader
   stores the next float32 above each NIR threshold, so the two rules give the same spikes.
 * Layout: NIR is channels-first (types ``(C, H, W)``, ``(C, L)``); tacjax is channels-last, so

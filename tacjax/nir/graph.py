@@ -6,10 +6,14 @@ the edges that close a cycle found, a run order, every node's input and output s
 node translated by ``tacjax.nir.nodes`` into a ``Spec`` (parameters in tacjax's layout). The JAX
 loader (``tacjax.nir.loader``) and the MLX loader (``tacjax.mlx.nir.loader``) run the same plan.
 
-Cycles: a depth-first walk from the Input, following each node's outgoing edges in the graph's
-edge order, meets every cycle; the edge that closes it (it leads back to a node still on the
-walk) is a *feedback* edge: its target reads the source's output of the previous step (zeros at
-the first step). The other edges form an acyclic graph, run in reverse post-order of the walk.
+Cycles: every edge runs within the step except one *feedback* edge per cycle, whose target reads
+the source's output of the previous step (zeros before the first step: the source's initial
+state). A depth-first walk from the Input, following each node's outgoing edges in the graph's
+edge order, finds a cycle; its feedback edge is the edge leaving the cycle's last stateful node
+(a neuron or a Delay) before the walk closes the cycle, or the closing edge when the cycle has
+no stateful node; walks repeat until no cycle is left. So snnTorch's recurrent subgraph
+``input -> lif -> w_rec -> lif`` delays ``lif -> w_rec``: ``I[t] = x[t] + W z[t-1] + b``. The
+other edges form an acyclic graph, run in topological order (ties in the walk's order).
 """
 
 from __future__ import annotations
@@ -121,25 +125,78 @@ def _endpoints(graph, nodes: dict) -> tuple[str, str]:
     return ins[0], outs[0]
 
 
-def _walk(start: str, succ: dict[str, list[str]]) -> tuple[list[str], set[tuple[str, str]]]:
-    """Depth-first walk from ``start``: (nodes in reverse post-order, feedback edges)."""
-    on_path, done, post, back = {start}, set(), [], set()
+STATEFUL_TYPES = frozenset({"LIF", "IF", "CubaLIF", "LI", "CubaLI", "I", "Delay"})
+"""NIR node types that hold state across steps: a cycle's feedback edge leaves one of them."""
+
+
+def _walk(start: str, succ: dict[str, list[str]]) -> list[str]:
+    """Depth-first walk from ``start`` over every edge: the nodes it reaches, in reverse post-order."""
+    seen, post = {start}, []
     stack = [(start, iter(succ[start]))]
     while stack:
         node, it = stack[-1]
         for nxt in it:
-            if nxt in on_path:
-                back.add((node, nxt))
-            elif nxt not in done:
-                on_path.add(nxt)
+            if nxt not in seen:
+                seen.add(nxt)
                 stack.append((nxt, iter(succ[nxt])))
                 break
         else:
             stack.pop()
-            on_path.discard(node)
-            done.add(node)
             post.append(node)
-    return post[::-1], back
+    return post[::-1]
+
+
+def _first_cycle(roots, succ, skip) -> tuple[list[str], tuple[str, str]] | None:
+    """The first cycle a depth-first walk from ``roots`` meets, ignoring the edges in ``skip``:
+    (the walk's path, ending at the source of the closing edge; the closing edge), or None."""
+    done: set[str] = set()
+    for root in roots:
+        if root in done:
+            continue
+        path, stack = [root], [iter(succ[root])]
+        while stack:
+            for nxt in stack[-1]:
+                if (path[-1], nxt) in skip:
+                    continue
+                if nxt in path:
+                    return path, (path[-1], nxt)
+                if nxt not in done:
+                    path.append(nxt)
+                    stack.append(iter(succ[nxt]))
+                    break
+            else:
+                stack.pop()
+                done.add(path.pop())
+    return None
+
+
+def _feedback_edges(order: list[str], succ: dict, nodes: dict) -> set[tuple[str, str]]:
+    """One edge per cycle that reads the previous step (see the module docstring)."""
+    delayed: set[tuple[str, str]] = set()
+    while (found := _first_cycle(order, succ, delayed)) is not None:
+        path, closing = found
+        cycle = path[path.index(closing[1]):]
+        along = [*zip(cycle, cycle[1:], strict=False), closing]
+        stateful = [e for e in along if type(nodes[e[0]]).__name__ in STATEFUL_TYPES]
+        delayed.add(stateful[-1] if stateful else closing)
+    return delayed
+
+
+def _run_order(order: list[str], edges: list, delayed: set) -> list[str]:
+    """A topological order of the edges that run within the step; ties follow ``order``."""
+    rank = {n: i for i, n in enumerate(order)}
+    pending = {n: sum(1 for a, b in edges if b == n and (a, b) not in delayed) for n in order}
+    ready, out = [n for n in order if pending[n] == 0], []
+    while ready:
+        node = min(ready, key=rank.__getitem__)
+        ready.remove(node)
+        out.append(node)
+        for a, b in edges:
+            if a == node and (a, b) not in delayed:
+                pending[b] -= 1
+                if pending[b] == 0:
+                    ready.append(b)
+    return out
 
 
 def _check_connected(nodes: dict, edges: list, order: list[str], output: str) -> None:
@@ -187,40 +244,40 @@ def build_plan(graph, dt: float) -> Plan:
     succ: dict[str, list[str]] = {n: [] for n in nodes}
     for a, b in edges:
         succ[a].append(b)
-    order, back = _walk(first, succ)
+    order = _walk(first, succ)
     _check_connected(nodes, edges, order, last)
-    return _translate(nodes, edges, order, back, passthrough, first, last, dt)
+    specs, in_shapes, notes = _translate(nodes, edges, order, passthrough, first, float(dt))
+    delayed = _feedback_edges(order, succ, nodes)
+    plan_nodes = tuple(
+        PlanNode(name, type(nodes[name]).__name__, specs[name], in_shapes[name],
+                 tuple(a for a, b in edges if b == name and (a, b) not in delayed),
+                 tuple(a for a, b in edges if b == name and (a, b) in delayed))
+        for name in _run_order(order, edges, delayed))
+    feedback = tuple(n for n in order if any(a == n for a, _ in delayed))
+    return Plan(plan_nodes, first, last, feedback, tuple(notes))
 
 
-def _translate(nodes, edges, order, back, passthrough, first, last, dt) -> Plan:
-    """Shapes in run order and each node's ``Spec``."""
-    out_shapes: dict[str, tuple[int, ...]] = {}
-    plan_nodes, notes = [], []
+def _translate(nodes, edges, order, passthrough, first, dt):
+    """Each node's input shape and ``Spec``, in the walk's order (a node's shape comes from an edge
+    the walk took before it); then every edge's shape is checked against its target's input."""
+    specs, in_shapes, notes = {}, {}, []
     for name in order:
         node = nodes[name]
-        sources = tuple(a for a, b in edges if b == name and (a, b) not in back)
-        delayed = tuple(a for a, b in edges if b == name and (a, b) in back)
         if name == first:
-            in_shape = _input_shape(name, node)
+            in_shapes[name] = _input_shape(name, node)
         else:
-            shapes = {s: out_shapes[s] for s in sources}
-            in_shape = shapes[sources[0]]
-            if any(s != in_shape for s in shapes.values()):
-                raise ValueError(f"{FN}: node {name!r} receives inputs of different shapes {shapes}; NIR "
-                                 "adds a node's inputs, so their shapes must agree.")
+            source = next(a for a, b in edges if b == name and a in specs)
+            in_shapes[name] = specs[source].out_shape
         consumers = [expected_input_shape(nodes[b]) for a, b in edges if a == name]
         kind = "passthrough" if name in passthrough else type(node).__name__
-        spec = HANDLERS[kind](NodeContext(name, node, in_shape, float(dt), consumers))
-        out_shapes[name] = spec.out_shape
-        notes.extend(spec.config.get("notes", ()))
-        plan_nodes.append(PlanNode(name, type(node).__name__, spec, in_shape, sources, delayed))
-    for a, b in back:
-        target = next(n for n in plan_nodes if n.name == b)
-        if out_shapes[a] != target.in_shape:
-            raise ValueError(f"{FN}: feedback edge ({a!r}, {b!r}) carries shape {out_shapes[a]} into a node "
-                             f"whose input has shape {target.in_shape}.")
-    feedback = tuple(sorted({a for a, _ in back}, key=order.index))
-    return Plan(tuple(plan_nodes), first, last, feedback, tuple(notes))
+        specs[name] = HANDLERS[kind](NodeContext(name, node, in_shapes[name], dt, consumers))
+        notes.extend(specs[name].config.get("notes", ()))
+    for name in order:
+        shapes = {a: specs[a].out_shape for a, b in edges if b == name}
+        if any(s != in_shapes[name] for s in shapes.values()):
+            raise ValueError(f"{FN}: node {name!r} receives inputs of different shapes {shapes}; NIR "
+                             "adds a node's inputs, so their shapes must agree.")
+    return specs, in_shapes, notes
 
 
 def _input_shape(name: str, node) -> tuple[int, ...]:

@@ -104,10 +104,14 @@ def conv1d(seed=2, steps=12, batch=2) -> Case:
 
 
 def recurrent(seed=3, steps=20, batch=3) -> Case:
-    """Affine -> an snnTorch-style recurrent subgraph (LIF with a Linear feedback edge) -> LIF."""
+    """Affine -> an snnTorch-style recurrent subgraph (LIF with an Affine feedback edge) -> LIF.
+
+    The feedback edge that reads the previous step is ``lif -> w_rec`` (it leaves the cycle's
+    neuron), so the reference runs ``w_rec`` before ``lif``: ``I[t] = x[t] + W z[t-1] + b``."""
     rng, dt = np.random.default_rng(seed), 1.0
     sub_nodes = {"input": nir.Input(np.array([6])), "lif": lif(rng, (6,), dt),
-                 "w_rec": nir.Linear(rng.normal(0, 0.7, (6, 6))), "output": nir.Output(np.array([6]))}
+                 "w_rec": nir.Affine(rng.normal(0, 0.7, (6, 6)), rng.normal(0.3, 0.2, 6)),
+                 "output": nir.Output(np.array([6]))}
     sub_edges = [("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")]
     fc1 = nir.Affine(rng.normal(0, 1.0, (6, 3)), rng.normal(0.6, 0.1, 6))
     fc2, lif2 = nir.Linear(rng.normal(0.5, 1.0, (2, 6))), lif(rng, (2,), dt)
@@ -120,8 +124,27 @@ def recurrent(seed=3, steps=20, batch=3) -> Case:
             "fc2": fc2, "lif2": lif2, "output": graph.nodes["output"]}
     edges = [("input", "fc1"), ("fc1", "rlif.input"), *[(f"rlif.{a}", f"rlif.{b}") for a, b in sub_edges],
              ("rlif.output", "fc2"), ("fc2", "lif2"), ("lif2", "output")]
-    order = ["input", "fc1", "rlif.input", "rlif.lif", "rlif.w_rec", "rlif.output", "fc2", "lif2", "output"]
+    order = ["input", "fc1", "rlif.input", "rlif.w_rec", "rlif.lif", "rlif.output", "fc2", "lif2", "output"]
     return Case(graph, flat, edges, order, dt, rng.normal(0.4, 1.0, (steps, batch, 3)))
+
+
+def feedback_loops(seed=6, steps=16, batch=2) -> Case:
+    """A feedback from a second LIF layer to the first, and a loop without any neuron.
+
+    Cycle lif1 -> fc2 -> lif2 -> wfb -> lif1: the delayed edge leaves its last neuron (lif2 -> wfb).
+    Cycle fc1 -> sc -> fc1 has no stateful node: its closing edge (sc -> fc1) is delayed."""
+    rng, dt = np.random.default_rng(seed), 1.0
+    nodes = {"input": nir.Input(np.array([4])),
+             "fc1": nir.Affine(rng.normal(0.3, 0.8, (4, 4)), np.full(4, 0.2)),
+             "sc": nir.Scale(np.array([0.3, -0.4, 0.5, 0.2])), "lif1": lif(rng, (4,), dt),
+             "fc2": nir.Linear(rng.normal(0.4, 0.9, (3, 4))), "lif2": lif(rng, (3,), dt),
+             "wfb": nir.Affine(rng.normal(0, 0.8, (4, 3)), rng.normal(0.2, 0.1, 4)),
+             "output": nir.Output(np.array([3]))}
+    edges = [("input", "fc1"), ("fc1", "lif1"), ("lif1", "fc2"), ("fc2", "lif2"), ("lif2", "output"),
+             ("lif2", "wfb"), ("wfb", "lif1"), ("fc1", "sc"), ("sc", "fc1")]
+    order = ["input", "fc1", "sc", "wfb", "lif1", "fc2", "lif2", "output"]
+    graph = nir.NIRGraph(nodes=dict(nodes), edges=list(edges))
+    return Case(graph, nodes, edges, order, dt, rng.normal(0.5, 1.0, (steps, batch, 4)))
 
 
 def delay_threshold(seed=4, steps=9, batch=2) -> Case:
@@ -151,4 +174,4 @@ def torch_flatten(seed=5, steps=8, batch=2) -> Case:
 
 
 ALL = {"feedforward": feedforward, "conv2d": conv2d, "conv1d": conv1d, "recurrent": recurrent,
-       "delay_threshold": delay_threshold, "torch_flatten": torch_flatten}
+       "delay_threshold": delay_threshold, "torch_flatten": torch_flatten, "feedback_loops": feedback_loops}

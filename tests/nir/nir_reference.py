@@ -91,14 +91,19 @@ def simulate(nodes, edges, order, x, dt, torch_flatten=()):
     for t in range(steps):
         for name in order:
             node, kind = nodes[name], type(nodes[name]).__name__
-            ins = [(prev.get(a) if pos[a] >= pos[name] else value[a]) for a, b in edges if b == name]
-            ins = [0.0 if v is None else v for v in ins]
+            ins = [(prev[a] if a in prev else _zeros(nodes[a], batch)) if pos[a] >= pos[name] else value[a]
+                   for a, b in edges if b == name]
             u = x[t] if name == order[0] else sum(ins[1:], ins[0])
             value[name] = _node(name, node, kind, u, dt, state, traces, batch, name in torch_flatten)
         outputs.append(value[order[-1]])
         prev = {n: v.copy() for n, v in value.items()}
     out_traces = {n: (np.stack(v), _threshold(nodes[n])) for n, v in traces.items()}
     return np.stack(outputs), out_traces
+
+
+def _zeros(node, batch):
+    """A source's value before the first step: zeros of its NIR output type."""
+    return np.zeros((batch, *np.asarray(node.output_type["output"]).astype(int)))
 
 
 def _threshold(node):

@@ -46,17 +46,19 @@ def test_layout_is_channels_last():
 
 
 def test_recurrent_edge_reads_previous_step():
-    """snnTorch's recurrent subgraph: I[t] = x[t] + W_rec z[t-1], checked by hand for one neuron."""
+    """snnTorch's recurrent subgraph: I[t] = x[t] + W_rec z[t-1] + b, checked by hand for one neuron:
+    the delayed edge leaves the neuron, so the bias of w_rec reaches the neuron from t = 0 on."""
     lif = nir.LIF(tau=np.array([1.0]), r=np.array([1.0]), v_leak=np.zeros(1), v_threshold=np.array([0.5]),
                   v_reset=np.zeros(1))  # dt = tau: v = r*I each step, no memory
     graph = nir.NIRGraph(nodes={"input": nir.Input(np.array([1])), "lif": lif,
-                                "w_rec": nir.Linear(np.array([[1.0]])), "output": nir.Output(np.array([1]))},
+                                "w_rec": nir.Affine(np.array([[1.0]]), np.array([0.3])),
+                                "output": nir.Output(np.array([1]))},
                          edges=[("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")])
     net = from_nir(graph, dt=1.0)
-    x = np.array([1.0, 0.0, 0.0, 0.0])[:, None, None]  # one kick: the feedback keeps it firing
-    y = np.asarray(net(jnp.asarray(x, jnp.float32)))[:, 0, 0]
-    np.testing.assert_array_equal(y, [1, 1, 1, 1])
-    assert net.plan.feedback == ("w_rec",)
+    x = np.array([0.3, 0.0, 0.0, 0.0, -2.0, 0.0])[:, None, None]  # with the bias: 0.6 at t = 0 fires,
+    y = np.asarray(net(jnp.asarray(x, jnp.float32)))[:, 0, 0]  # then 1.3 each step until x = -2
+    np.testing.assert_array_equal(y, [1, 1, 1, 1, 0, 0])
+    assert net.plan.feedback == ("lif",)
 
 
 def test_fires_on_strictly_greater_like_nir():
