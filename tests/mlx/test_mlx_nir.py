@@ -84,3 +84,19 @@ def test_same_errors_as_jax():
         net.apply(net.params, mx.zeros((4, 2, 3)), net.init_state(5))
     with pytest.raises(ValueError, match=r"'lif1' \(LIF\).*`tau` has values below dt"):
         from_nir_mlx(G.feedforward().graph, dt=5.0)
+
+
+def test_same_public_api():
+    import inspect
+
+    import tacjax.mlx.nir as mlx_nir
+    import tacjax.nir as jax_nir
+
+    def params(fn):
+        return [(p.name, p.kind, getattr(p.default, "__name__", p.default))
+                for p in inspect.signature(fn).parameters.values()]
+
+    assert jax_nir.__all__ == mlx_nir.__all__
+    assert params(jax_nir.from_nir) == params(mlx_nir.from_nir)
+    for method in ("apply", "step", "init_state", "__call__"):
+        assert params(getattr(jax_nir.NIRNetwork, method)) == params(getattr(mlx_nir.NIRNetwork, method))
