@@ -38,9 +38,9 @@ Input/Output   identities; a subgraph (``NIRGraph`` node) is inlined, names join
 
 * Edges: a node's input is the sum of its incoming edges, all within the same step except one
   edge per cycle, which carries its source's output of the *previous* step (zeros before the
-  first step). That edge leaves the cycle's last stateful node (a neuron or a Delay) met by a
-  depth-first walk from the Input (edges in the graph's order); a cycle without one delays the
-  edge that closes it. So snnTorch's recurrent subgraph ``input -> lif -> w_rec -> lif`` delays
+  first step). That edge leaves the cycle's last neuron, Delay or Threshold met by a depth-first
+  walk from the Input (edges in the graph's order); a cycle without one delays the edge that
+  closes it. So snnTorch's recurrent subgraph ``input -> lif -> w_rec -> lif`` delays
   ``lif -> w_rec``: ``I[t] = x[t] + W_rec z[t-1] + b``, as snnTorch's ``RLeaky`` computes.
   ``net.plan.feedback`` names the nodes whose previous output is read.
 * Firing is exact: NIR fires on ``v > threshold``, tacjax on ``v - threshold >= 0``; the loader

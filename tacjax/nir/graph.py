@@ -9,9 +9,9 @@ loader (``tacjax.nir.loader``) and the MLX loader (``tacjax.mlx.nir.loader``) ru
 Cycles: every edge runs within the step except one *feedback* edge per cycle, whose target reads
 the source's output of the previous step (zeros before the first step: the source's initial
 state). A depth-first walk from the Input, following each node's outgoing edges in the graph's
-edge order, finds a cycle; its feedback edge is the edge leaving the cycle's last stateful node
-(a neuron or a Delay) before the walk closes the cycle, or the closing edge when the cycle has
-no stateful node; walks repeat until no cycle is left. So snnTorch's recurrent subgraph
+edge order, finds a cycle; its feedback edge is the edge leaving the cycle's last neuron, Delay
+or Threshold (``FEEDBACK_SOURCES``) before the walk closes the cycle, or the closing edge when
+the cycle has none of them; walks repeat until no cycle is left. So snnTorch's recurrent subgraph
 ``input -> lif -> w_rec -> lif`` delays ``lif -> w_rec``: ``I[t] = x[t] + W z[t-1] + b``. The
 other edges form an acyclic graph, run in topological order (ties in the walk's order).
 """
@@ -125,8 +125,9 @@ def _endpoints(graph, nodes: dict) -> tuple[str, str]:
     return ins[0], outs[0]
 
 
-STATEFUL_TYPES = frozenset({"LIF", "IF", "CubaLIF", "LI", "CubaLI", "I", "Delay"})
-"""NIR node types that hold state across steps: a cycle's feedback edge leaves one of them."""
+FEEDBACK_SOURCES = frozenset({"LIF", "IF", "CubaLIF", "LI", "CubaLI", "I", "Delay", "Threshold"})
+"""NIR node types a cycle's delayed edge leaves: those that hold state across steps, and Threshold,
+which makes the spikes of an ``LI -> Threshold`` neuron (so such a loop reads ``z[t-1]`` too)."""
 
 
 def _walk(start: str, succ: dict[str, list[str]]) -> list[str]:
@@ -177,8 +178,8 @@ def _feedback_edges(order: list[str], succ: dict, nodes: dict) -> set[tuple[str,
         path, closing = found
         cycle = path[path.index(closing[1]):]
         along = [*zip(cycle, cycle[1:], strict=False), closing]
-        stateful = [e for e in along if type(nodes[e[0]]).__name__ in STATEFUL_TYPES]
-        delayed.add(stateful[-1] if stateful else closing)
+        sources = [e for e in along if type(nodes[e[0]]).__name__ in FEEDBACK_SOURCES]
+        delayed.add(sources[-1] if sources else closing)
     return delayed
 
 
