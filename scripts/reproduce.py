@@ -9,7 +9,9 @@ per-run metrics (JSON/CSV) and plots (accuracy vs K, speed-up vs K, a spike rast
 Configurations (per data set): ``baseline`` (every conv layer one call per frame); ``tac_K{K}``
 (the first conv collapses K frames, so the whole network runs ``T/K`` steps); ``tac_tp_K{K}``
 (every conv layer aggregates K frames and preserves T steps; by default each of a chunk's K LIF
-steps gets the chunk current / K, see ``--tp-share``).
+steps gets the chunk current / K, see ``--tp-share``). ``--plan auto`` adds one configuration per T,
+``plan_auto``, whose per-layer modes and K ``tacjax.plan`` chooses from a calibration batch before any
+training, and writes where it lands among the grid points into ``results.md``.
 
 Protocols (``--smoke`` < default < ``--full``) are listed in ``tacjax.study.PROTOCOLS`` and written
 into the outputs. The default needs no download: synthetic events, plus Fashion-MNIST when it is
@@ -49,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tp-share", default="mean", choices=("mean", "repeat"),
                    help="TAC-TP: each of a chunk's K LIF steps gets current/K (mean, default) or the whole "
                    "chunk current (repeat, the reference code; saturated the neurons in our runs)")
+    p.add_argument("--plan", default="none", choices=("none", "auto"),
+                   help="auto: also train the per-layer plan tacjax.plan chooses from a calibration batch "
+                   "(fastest plan with a predicted drop <= 1 point) and report where it lands among the grid")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
@@ -58,7 +63,8 @@ def options_from_args(args: argparse.Namespace) -> StudyOptions:
     return StudyOptions(protocol="smoke" if args.smoke else "full" if args.full else "default",
                         dataset=args.dataset, data_dir=args.data_dir, out=args.out, epochs=args.epochs,
                         train_samples=args.train_samples, test_samples=args.test_samples, grids=args.grids,
-                        seed=args.seed, loss=args.loss, tp_share=args.tp_share, progress=not args.no_progress)
+                        seed=args.seed, loss=args.loss, tp_share=args.tp_share, progress=not args.no_progress,
+                        plan=args.plan)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -7,7 +7,8 @@ fragments are present in both.
 
 from __future__ import annotations
 
-__all__ = ["DYNAMIC", "LIF", "NEURON_CONVENTION", "PRECISION", "PSU", "TAC", "VALUE_CHECKS"]
+__all__ = ["ALIF", "DYNAMIC", "LI", "LIF", "NEURON_CONVENTION", "PRECISION", "PSU", "RLIF", "SYNAPTIC", "TAC",
+           "VALUE_CHECKS"]
 
 NEURON_CONVENTION = """
 One convention for every neuron:
@@ -19,12 +20,20 @@ One convention for every neuron:
   remat=False, unroll=None) -> (spikes [T, ...], final_state)``; with ``return_membrane=True``
   the second value is the membrane before reset ``[T, ...]`` instead. ``lif_scan`` names its
   initial state ``v0``.
-* A state of more than one variable is a NamedTuple (a pytree that jit, vmap and scan carry).
+* A state of more than one variable is a NamedTuple (a pytree that jit, vmap and scan carry):
+  ``SynapticState(i, v)``, ``ALIFState(v, a)``, ``RLIFState(v, s)``. Every state starts at 0
+  unless ``state0`` is given; a ``state0`` (or a step's ``state``) of another type, with a field
+  of another shape than the per-step state ``x.shape[1:]``, or with a non-floating field raises.
 * Every parameter is a scalar or a per-channel array that broadcasts to ``x.shape[1:]`` without
   enlarging it, and is a pytree leaf (differentiate it to learn it). Resets "subtract", "zero",
   "none" and ``detach_reset`` work alike for every neuron; the forward spike is exactly the
   Heaviside step ``h - threshold >= 0`` and the surrogate (a spike function or the name of one
   in ``SURROGATES``) shapes only the gradient.
+* Two families add to this: the recurrent LIF takes its weights after the input,
+  ``rlif_step(state, x, w_rec, params=LIFParams(), surrogate=...)`` and ``rlif_scan(x, w_rec,
+  params=LIFParams(), *, state0=None, ...)``; the leaky integrator does not spike,
+  ``li_step(v, x, beta=0.9) -> (v, v)`` and ``li_scan(x, beta=0.9, *, v0=None) -> (membrane
+  [T, ...], v_final)``.
 """
 
 LIF = """
@@ -38,6 +47,56 @@ Semantics (one step, per element; parameters broadcast to ``x.shape[1:]``)::
 
 IF is ``LIFParams(beta=1.0)`` (then ``v_leak`` has no effect). Arrays are time-major: ``x`` is
 ``[T, ...]`` and the state ``v`` has shape ``x.shape[1:]``.
+"""
+
+SYNAPTIC = """
+Semantics (one step, per element; parameters broadcast to ``x.shape[1:]``)::
+
+    i[t] = alpha * i[t-1] + x[t]                         # synaptic current
+    h[t] = beta * v[t-1] + (1 - beta) * v_leak + i[t]   # membrane, as LIF with input i[t]
+    s[t] = H(h[t] - threshold)
+    v[t] = reset(h[t], s[t], threshold)                  # "subtract", "zero" (to v_reset), "none"
+
+The final state is ``SynapticState(i[T-1], v[T-1])``. With ``alpha = 0`` this is LIF.
+"""
+
+ALIF = """
+Semantics (one step, per element; parameters broadcast to ``x.shape[1:]``)::
+
+    theta[t] = threshold + b * a[t-1]                    # adaptive threshold
+    h[t]     = beta * v[t-1] + (1 - beta) * v_leak + x[t]
+    s[t]     = H(h[t] - theta[t])
+    v[t]     = h[t] - theta[t] * s[t]                    # reset "subtract"
+             = h[t] * (1 - s[t]) + v_reset * s[t]        # reset "zero" (to v_reset, default 0)
+             = h[t]                                       # reset "none"
+    a[t]     = rho * a[t-1] + s[t]                        # adaptation trace: spikes, decayed
+
+The final state is ``ALIFState(v[T-1], a[T-1])``; with ``b = 0`` this is LIF. ``detach_reset``
+detaches only the reset term; the spikes that feed ``a`` keep their surrogate gradient.
+Bellec et al. (2018, LSNN) scale the trace by ``1 - rho`` (``a' = rho a' + (1 - rho) s``, so
+``a' = (1 - rho) a``) and call the factor on it the adaptation strength ``beta_adapt``: their
+``threshold + beta_adapt * a'`` is ours with ``b = beta_adapt * (1 - rho)``.
+"""
+
+RLIF = """
+Semantics (one step, per element; ``x`` is ``[T, ..., N]``, ``w_rec`` is ``[N, N]``)::
+
+    h[t] = beta * v[t-1] + (1 - beta) * v_leak + x[t] + s[t-1] @ w_rec   # row vector of spikes
+    s[t] = H(h[t] - threshold)
+    v[t] = reset(h[t], s[t], threshold)                                   # as LIF
+
+``w_rec[j, k]`` is the weight from neuron ``j`` to neuron ``k``; the final state is
+``RLIFState(v[T-1], s[T-1])``. The gradient reaches ``w_rec`` through the surrogate of the
+spikes ``s[t-1]``; with ``w_rec = 0`` this is LIF.
+"""
+
+LI = """
+Semantics (per element; ``beta`` broadcasts to ``x.shape[1:]``)::
+
+    v[t] = beta * v[t-1] + x[t]
+
+No threshold, no spike and no reset: the leaky integrator is the non-spiking readout (its
+membrane is the output).
 """
 
 PRECISION = """
@@ -103,8 +162,9 @@ VALUE_CHECKS = """
 Which functions check values (everything else is checked on static information: shapes, dtypes,
 Python values, at trace time):
 
-* neurons, ``tac``/``tac_tp`` and the ``*_dynamic`` forms: ``LIFParams`` leaves (finite;
-  ``beta`` in [0, 1]) and ``agg_beta`` (finite, in [0, 1]);
+* neurons, ``tac``/``tac_tp`` and the ``*_dynamic`` forms: the leaves of ``LIFParams``,
+  ``SynapticParams`` and ``ALIFParams`` (finite; ``beta``, ``alpha``, ``rho`` in [0, 1]; ``b`` >= 0),
+  ``li_step``/``li_scan``'s ``beta`` (finite, in [0, 1]) and ``agg_beta`` (finite, in [0, 1]);
 * ``init_weight_logits`` (``beta`` in (0, 1]), ``aggregate``/``aggregation_weights`` (``beta``,
   explicit weights finite); the parallel neurons (``tau`` > 1, ``threshold`` finite);
   ``get_surrogate`` (``slope`` > 0);

@@ -10,15 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tacjax.common.checks import UNIT_INTERVAL, check_broadcasts_to, describe, one_of
+from tacjax.common.checks import (
+    UNIT_INTERVAL,
+    check_broadcasts_to,
+    check_floating,
+    check_state_shape,
+    describe,
+    one_of,
+)
 
 __all__ = [
+    "ALIF_RULES",
     "LIF_RULES",
+    "LI_RULES",
     "RESETS",
+    "SYNAPTIC_RULES",
     "apply_reset",
     "check_detach",
     "check_params",
     "check_reset",
+    "check_state",
     "fire",
     "leaky_integrate",
 ]
@@ -33,6 +44,19 @@ LIF_RULES: dict[str, dict] = {
     "v_reset": {},
 }
 """``LIFParams`` leaf -> the interval of its values (``check_values`` keywords)."""
+
+SYNAPTIC_RULES: dict[str, dict] = {"alpha": UNIT_INTERVAL, **LIF_RULES}  # alpha: the synaptic decay
+"""``SynapticParams`` leaf -> the interval of its values."""
+
+ALIF_RULES: dict[str, dict] = {
+    **LIF_RULES,
+    "rho": UNIT_INTERVAL,  # the decay of the adaptation trace
+    "b": {"low": 0.0},  # the adaptation strength: a spike raises the threshold, never lowers it
+}
+"""``ALIFParams`` leaf -> the interval of its values."""
+
+LI_RULES: dict[str, dict] = {"beta": UNIT_INTERVAL}
+"""The leaky integrator's ``beta`` -> the interval of its values."""
 
 
 def check_reset(reset, fn: str) -> str:
@@ -61,6 +85,20 @@ def check_params(params, cls: type, rules: dict[str, dict], state_shape, fn: str
         leaf = getattr(params, name)
         check_broadcasts_to(leaf, state_shape, f"params.{name}", fn)
         check_param_values(leaf, f"params.{name}", fn, **rule)
+
+
+def check_state(state, cls: type, shape, name: str, fn: str) -> None:
+    """Raise unless ``state`` is None or a ``cls`` (a NamedTuple) whose fields are floating arrays
+    of exactly the per-step state ``shape``."""
+    if state is None:
+        return
+    if not isinstance(state, cls):
+        raise TypeError(f"{fn}: `{name}` must be a NamedTuple {cls.__qualname__}({', '.join(cls._fields)}) "
+                        f"whose fields have the per-step state shape {tuple(shape)}; got "
+                        f"{type(state).__module__}.{type(state).__qualname__}.")
+    for field, value in zip(cls._fields, state, strict=True):
+        check_state_shape(value, shape, f"{name}.{field}", fn)
+        check_floating(value, f"{name}.{field}", fn)
 
 
 def leaky_integrate(v, x, beta, v_leak=None):

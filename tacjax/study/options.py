@@ -20,10 +20,11 @@ FLAGS = {
     "protocol": "--smoke/--full", "dataset": "--dataset", "data_dir": "--data-dir", "out": "--out",
     "epochs": "--epochs", "train_samples": "--train-samples", "test_samples": "--test-samples",
     "grids": "--grids", "seed": "--seed", "loss": "--loss", "tp_share": "--tp-share",
-    "progress": "--no-progress",
+    "progress": "--no-progress", "plan": "--plan",
 }  # fmt: skip
 LOSSES = ("membrane", "count")
 SHARES = ("mean", "repeat")
+PLANS = ("none", "auto")
 
 
 class OptionError(ValueError):
@@ -46,6 +47,8 @@ class StudyOptions:
         loss: ``"membrane"`` (cross-entropy on the mean readout membrane) or ``"count"``.
         tp_share: TAC-TP current sharing, ``"mean"`` (current / K per step) or ``"repeat"``.
         progress: show progress bars.
+        plan: ``"none"``, or ``"auto"``: also train the per-layer plan ``tacjax.plan`` chooses from a
+            calibration batch (``tacjax.study.autoplan``) and report where it lands among the grid.
     """
 
     protocol: str = "default"
@@ -60,6 +63,7 @@ class StudyOptions:
     loss: str = "membrane"
     tp_share: str = "mean"
     progress: bool = True
+    plan: str = "none"
 
 
 def _error(field: str, value, expected: str) -> OptionError:
@@ -118,7 +122,7 @@ def check_options(opts: StudyOptions) -> StudyOptions:
     if not isinstance(opts, StudyOptions):
         raise TypeError(f"check_options: `opts` must be a StudyOptions; got {type(opts).__name__}.")
     choices = {"protocol": tuple(PROTOCOLS), "dataset": ("default", "all", *DATASETS), "loss": LOSSES,
-               "tp_share": SHARES}  # fmt: skip
+               "tp_share": SHARES, "plan": PLANS}  # fmt: skip
     for field, allowed in choices.items():
         if getattr(opts, field) not in allowed:
             raise _error(field, getattr(opts, field), f"one of {allowed}")

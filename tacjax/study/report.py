@@ -15,7 +15,14 @@ import numpy as np
 
 from tacjax.common.files import atomic_write_bytes, atomic_write_text
 
-__all__ = ["add_speedups", "layer_order", "markdown", "plots", "write_results"]
+__all__ = ["GRID_MODES", "add_speedups", "layer_order", "markdown", "plan_placement", "plots",
+           "write_results"]
+
+#: The modes of the grid's rows (a plan's row has mode "plan").
+GRID_MODES = ("baseline", "tac", "tac_tp")
+#: Row field -> (label, True when larger is better) for ``plan_placement``.
+_PLACED = {"test_accuracy": ("accuracy", True), "train_s_per_epoch": ("training time", False),
+           "infer_ms_per_sample": ("inference time", False), "conv_calls": ("conv calls", False)}
 
 
 def add_speedups(rows: list[dict]) -> list[dict]:
@@ -32,6 +39,51 @@ def add_speedups(rows: list[dict]) -> list[dict]:
         r["infer_speedup"] = b["infer_ms_per_sample"] / r["infer_ms_per_sample"] if b else None
         r["acc_delta_pts"] = 100 * (r["test_accuracy"] - b["test_accuracy"]) if b else None
     return rows
+
+
+def plan_placement(runs: list[dict], label: str) -> dict | None:
+    """Where row ``label`` lands among the grid rows (modes ``GRID_MODES``) of the same T.
+
+    Returns None while that row is missing, else ``{"grid_points": n, "ranks": {field: r}, ...}``:
+    ``r = 1 +`` the number of grid points strictly better (higher accuracy; lower training time,
+    inference time, conv calls), so 1 is best and ``n + 1`` worst; ``best_accuracy`` and
+    ``acc_vs_best_pts`` (plan - best grid point, points); the grid's median and the plan's
+    ``train_speedup``/``infer_speedup`` (the baseline counts as a grid point with speed-up 1).
+    """
+    row = next((r for r in runs if r["config"] == label), None)
+    if row is None:
+        return None
+    grid = [r for r in runs if r["mode"] in GRID_MODES and r["num_steps"] == row["num_steps"]]
+    ranks = {}
+    for field, (_, larger) in _PLACED.items():
+        ranks[field] = 1 + sum((g[field] > row[field]) if larger else (g[field] < row[field]) for g in grid)
+    best = max(g["test_accuracy"] for g in grid)
+    out = {"grid_points": len(grid), "ranks": ranks, "best_accuracy": best,
+           "acc_vs_best_pts": 100 * (row["test_accuracy"] - best)}
+    for field in ("train_speedup", "infer_speedup"):
+        vals = [g[field] for g in grid if g.get(field) is not None]
+        out[f"grid_median_{field}"] = float(np.median(vals)) if vals else None
+        out[field] = row.get(field)
+    return out
+
+
+def _plan_lines(runs: list[dict], summary: dict) -> list[str]:
+    lines = [f"### Automatic plan `{summary['label']}` (T={summary['num_steps']}, --plan auto)\n",
+             f"Calibration: {summary['calibration']}; planned in {summary['plan_s']:.1f} s. "
+             f"Profile plot: `{os.path.basename(summary['plot'])}`.\n", summary["table"], ""]
+    place = plan_placement(runs, summary["label"])
+    if place is None:
+        return lines + ["Not trained yet.\n"]
+    n = place["grid_points"]
+    ranks = ", ".join(f"{_PLACED[f][0]} {r} of {n + 1}" for f, r in place["ranks"].items())
+    lines.append(f"Placement among the {n} grid points of T={summary['num_steps']} (1 = best): {ranks}.")
+    lines.append(f"Accuracy {_fmt(place['acc_vs_best_pts'], '+.2f')} pts against the best grid point "
+                 f"({100 * place['best_accuracy']:.2f}%); training speed-up "
+                 f"{_fmt(place['train_speedup'], '.2f')}x against the grid's median "
+                 f"{_fmt(place['grid_median_train_speedup'], '.2f')}x; inference speed-up "
+                 f"{_fmt(place['infer_speedup'], '.2f')}x against "
+                 f"{_fmt(place['grid_median_infer_speedup'], '.2f')}x.\n")
+    return lines
 
 
 def layer_order(rates: dict) -> list[str]:
@@ -56,7 +108,8 @@ def _status(results: dict) -> list[str]:
 
 
 def markdown(results: dict) -> str:
-    """``results.md``: protocol, runtime, then one table per data set (one row per configuration)."""
+    """``results.md``: protocol, runtime, then one table per data set (one row per configuration), each
+    followed by its automatic plans (``--plan auto``: table, placement among the grid points)."""
     lines = [f"# TAC study results\n\nProtocol: {results['protocol']}\n", *_status(results),
              f"Runtime: config `{results['runtime']['config']}`, JAX {results['runtime']['jax']}, "
              f"{results['runtime']['cpu_count']} CPUs, devices {results['runtime']['devices']}; "
@@ -79,6 +132,8 @@ def markdown(results: dict) -> str:
                          f"{r['train_s_per_epoch']:.2f} | {_fmt(r['train_speedup'], '.2f')}x | "
                          f"{r['infer_ms_per_sample']:.3f} | {_fmt(r['infer_speedup'], '.2f')}x | {rates} |")
         lines.append("")
+        for summary in res.get("plans", []):
+            lines += _plan_lines(res["runs"], summary)
     return "\n".join(lines)
 
 
@@ -101,7 +156,8 @@ def _network_stats(model, x) -> dict:
 
 
 def plots(results: dict, out_dir: str | os.PathLike, raster) -> list[str]:
-    """Accuracy and speed-up vs K per data set, and a spike raster; return the PNG paths (written atomically).
+    """Accuracy and speed-up vs K per data set, and a spike raster; return the PNG paths (written atomically),
+    followed by the automatic plans' profile plots (written when the plans were made).
 
     Args:
         results: as built by ``run_study``.
@@ -157,4 +213,6 @@ def plots(results: dict, out_dir: str | os.PathLike, raster) -> list[str]:
         fig.tight_layout()
         written.append(_save(fig, os.path.join(out_dir, "spike_raster.png")))
         plt.close(fig)
+    for res in results["datasets"].values():
+        written += [s["plot"] for s in (res or {}).get("plans", [])]  # written when the plan was made
     return written

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from tacjax.study.autoplan import auto_plans
 from tacjax.study.configs import Config
 from tacjax.study.datasets import DataUnavailable, Prepared, prepare
 from tacjax.study.options import OptionError, StudyOptions, check_options, overrides, prepare_out
@@ -33,7 +34,8 @@ def run_config(config: Config, data: Prepared, opts: StudyOptions) -> tuple[dict
     epoch), ``train_s_per_epoch`` (mean, compilation excluded), ``infer_ms_per_sample`` (last
     evaluation pass over the test set), ``compile_s``, ``conv_calls`` (per sample) and
     ``conv_calls_per_layer``, ``rates`` (per layer), ``wall_s``, ``history`` (``fit``'s), ``mode``,
-    ``k`` and ``num_steps``. Per-run metrics go to ``<data.out_dir>/runs/<label>.json|.csv``.
+    ``k``, ``num_steps``, ``modes`` and ``ks``. Per-run metrics go to
+    ``<data.out_dir>/runs/<label>.json|.csv``.
     """
     p = data.protocol
     model = data.build(config)
@@ -52,6 +54,7 @@ def run_config(config: Config, data: Prepared, opts: StudyOptions) -> tuple[dict
         "compile_s": hist[0]["compile_s"], "conv_calls": calls["total"], "conv_calls_per_layer": calls,
         "rates": last["rates"], "wall_s": time.perf_counter() - t0, "history": hist,
         "mode": config.mode, "k": config.k, "num_steps": config.num_steps,
+        "modes": list(config.modes), "ks": list(config.ks),
     }
     print(f"  {config.label:<14} acc {row['test_accuracy']:.4f}  train {row['train_s_per_epoch']:.2f} "
           f"s/epoch  infer {row['infer_ms_per_sample']:.3f} ms/sample  conv calls {calls['total']}  "
@@ -109,6 +112,7 @@ def _announce(opts: StudyOptions, info: dict, changed: list[str]) -> None:
 def _new_results(opts: StudyOptions, info: dict, changed: list[str], prepared: dict, argv) -> dict:
     """The results before the first row: protocol text, runtime, and an empty table per data set."""
     text = f"; loss: {opts.loss} cross-entropy; TAC-TP share: {opts.tp_share}; seed {opts.seed}"
+    text += "; plus the automatic per-layer plan (--plan auto)" if opts.plan == "auto" else ""
     text += f"; OVERRIDDEN by {', '.join(changed)}" if changed else ""
     return {"protocol": PROTOCOLS[opts.protocol]["name"] + text, "protocol_key": opts.protocol,
             "runtime": info, "argv": None if argv is None else list(argv), "seed": opts.seed,
@@ -123,7 +127,9 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
     """Run the collapse-or-preserve study and write its outputs into ``options.out``.
 
     Args:
-        options: what to run (``StudyOptions``; the flags of ``scripts/reproduce.py``).
+        options: what to run (``StudyOptions``; the flags of ``scripts/reproduce.py``). With
+            ``plan="auto"`` each data set also trains its automatic plan (``autoplan.auto_plans``),
+            computed before any training, and ``datasets[name]["plans"]`` holds its summaries.
         argv: the command line, recorded in ``results.json`` (None: not recorded).
         extra_configs: ``Prepared -> configurations`` run after each data set's grid (e.g. a
             per-layer plan); each is built once before any training (so a bad one stops the
@@ -150,10 +156,16 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
     changed = overrides(options)
     _announce(opts, info, changed)
     prepared = _prepare_all(opts, selected_datasets(opts.dataset, opts.protocol))
+    plans = {}
     for data in prepared.values():
+        if data is not None and opts.plan == "auto":
+            configs, plans[data.name] = auto_plans(data, opts)
+            _add_configs(data, configs)
         if data is not None and extra_configs is not None:
             _add_configs(data, extra_configs(data))
     results = _new_results(opts, info, changed, prepared, argv)
+    for name, summaries in plans.items():
+        results["datasets"][name]["plans"] = summaries
     raster = None
 
     def save():

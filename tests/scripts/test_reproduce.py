@@ -1,32 +1,24 @@
 """The study script at smoke size: every configuration runs and every output is written; bad flags stop it."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
 from tacjax.study import layer_order
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-
-def _script():
-    spec = importlib.util.spec_from_file_location("reproduce", ROOT / "scripts" / "reproduce.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_smoke_run_writes_tables_and_plots(tmp_path, capsys):
-    rep = _script()
+def test_smoke_run_writes_tables_and_plots(tmp_path, capsys, load_script):
+    rep = load_script("reproduce")
     out = tmp_path / "res"
-    res = rep.main(["--smoke", "--dataset", "synthetic", "--out", str(out), "--no-progress"])
+    argv = ["--smoke", "--dataset", "synthetic", "--out", str(out), "--no-progress", "--plan", "auto"]
+    res = rep.main(argv)
     runs = res["datasets"]["synthetic"]["runs"]
-    assert [r["config"] for r in runs] == ["baseline", "tac_K2", "tac_K4", "tac_tp_K2"]
+    assert [r["config"] for r in runs] == ["baseline", "tac_K2", "tac_K4", "tac_tp_K2", "plan_auto"]
     # conv calls per sample, 3 conv layers at T=4: TAC runs the whole net at T/K steps (3 * T/K),
     # TAC-TP aggregates K frames in every layer (3 * T/K too, but keeps T LIF steps)
-    assert [r["conv_calls"] for r in runs] == [12, 6, 3, 6]
+    assert [r["conv_calls"] for r in runs[:4]] == [12, 6, 3, 6]
+    (plan,) = res["datasets"]["synthetic"]["plans"]
+    assert runs[4]["conv_calls"] == plan["conv_calls"] and runs[4]["modes"] == plan["modes"]
     assert runs[0]["train_speedup"] == 1.0
     for r in runs:
         assert 0.0 <= r["test_accuracy"] <= 1.0
@@ -34,10 +26,12 @@ def test_smoke_run_writes_tables_and_plots(tmp_path, capsys):
         assert layer_order(r["rates"]) == ["input", "conv1", "conv2", "conv3", "fc"]
     md = (out / "results.md").read_text()
     assert "smoke" in md and "| tac_tp_K2 | 4 | 2 | 6 |" in md and "Incomplete" not in md
+    assert f"| plan_auto | 4 | - | {plan['conv_calls']} |" in md and "### Automatic plan `plan_auto`" in md
+    assert "Placement among the 4 grid points of T=4 (1 = best): accuracy " in md
     saved = json.loads((out / "results.json").read_text())
     assert saved["datasets"]["synthetic"]["runs"][1]["k"] == 2 and saved["complete"]
-    assert saved["argv"] == ["--smoke", "--dataset", "synthetic", "--out", str(out), "--no-progress"]
-    for name in ("synthetic_acc_speedup_vs_k.png", "spike_raster.png"):
+    assert saved["argv"] == argv
+    for name in ("synthetic_acc_speedup_vs_k.png", "spike_raster.png", "synthetic_plan_profile.png"):
         assert (out / name).stat().st_size > 1000
     assert (out / "synthetic" / "runs" / "baseline.csv").exists()
     assert "runtime:" in capsys.readouterr().out
@@ -54,6 +48,7 @@ BAD_FLAGS = [
     (["--grids", "16:2,,4"], "--grids (grids)", "cannot parse '16:2,,4'"),
     (["--grids", "4:2,8"], "--grids (grids)", "bad entry (4, (2, 8))"),
     (["--grids", "16:2;16:4"], "--grids (grids)", "each T once"),
+    (["--plan", "manual"], "argument --plan: invalid choice: 'manual'", "choose from"),
     (["--dataset", "dvs_gesture"], "--data-dir (data_dir) must be the folder holding DVSGesture", "got None"),
     (["--dataset", "synthetic", "--grids", "4:2"], "--grids (grids) must be left unset", "got '4:2'"),
 ]  # fmt: skip
@@ -73,17 +68,17 @@ def _usage_error(rep, argv, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("flags,names,value", BAD_FLAGS, ids=[" ".join(f[0]) for f in BAD_FLAGS])
-def test_bad_flags_stop_before_any_work(tmp_path, capsys, monkeypatch, flags, names, value):
-    rep = _script()
+def test_bad_flags_stop_before_any_work(tmp_path, capsys, monkeypatch, flags, names, value, load_script):
+    rep = load_script("reproduce")
     err = _usage_error(rep, ["--smoke", "--out", str(tmp_path / "o"), *flags], capsys, monkeypatch)
     assert "error: " + names in err and value in err, err
     assert not (tmp_path / "o").exists()  # checked before the output folder is even created
 
 
-def test_bad_paths_and_missing_data_stop_before_training(tmp_path, capsys, monkeypatch):
+def test_bad_paths_and_missing_data_stop_before_training(tmp_path, capsys, monkeypatch, load_script):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("TACJAX_DATA", raising=False)
-    rep = _script()
+    rep = load_script("reproduce")
     (tmp_path / "file").write_text("x")
     (tmp_path / "empty").mkdir()
     cases = [

@@ -1,0 +1,52 @@
+"""Choose collapse (TAC) or preserve (TAC-TP), and K, per conv layer, from a calibration batch and a budget.
+
+    import tacjax.plan as tp
+    p = tp.plan(MNISTNet(num_steps=16, rngs=nnx.Rngs(0)), x, tp.Budget("max_drop", 1.0))
+    net = MNISTNet(num_steps=16, modes=p.modes, ks=p.ks, rngs=nnx.Rngs(0))
+    print(tp.plan_table(p)); tp.plot_profile(p, "profile.png")
+
+Modules: ``stats`` (the order statistics of one spike train), ``profile`` (every layer of the
+baseline network at every K), ``predict`` (a plan's predicted order loss and cost), ``planner``
+(the budgeted search), ``report`` (table and plot).
+"""
+
+from tacjax.plan.planner import (
+    BUDGET_KINDS,
+    DEFAULT_STATISTIC,
+    DROP_PER_UNIT,
+    Budget,
+    LayerChoice,
+    Plan,
+    choose_plan,
+    plan,
+)
+from tacjax.plan.predict import NEURON_COST, envelope, layer_losses, plan_specs, plan_work
+from tacjax.plan.profile import OrderProfile, order_profile
+from tacjax.plan.report import plan_summary, plan_table, plot_profile
+from tacjax.plan.stats import OFFSETS, STATISTICS, OrderScores, frame_gram, order_scores
+
+__all__ = [
+    "BUDGET_KINDS",
+    "DEFAULT_STATISTIC",
+    "DROP_PER_UNIT",
+    "NEURON_COST",
+    "OFFSETS",
+    "STATISTICS",
+    "Budget",
+    "LayerChoice",
+    "OrderProfile",
+    "OrderScores",
+    "Plan",
+    "choose_plan",
+    "envelope",
+    "frame_gram",
+    "layer_losses",
+    "order_profile",
+    "order_scores",
+    "plan",
+    "plan_specs",
+    "plan_summary",
+    "plan_table",
+    "plan_work",
+    "plot_profile",
+]
