@@ -21,6 +21,15 @@ LIF            ``v <- v + (dt/tau) * (v_leak - v + r*I)``; ``z = v > v_threshold
                ``z``, ``v <- v_reset``; output ``z``. As ``LIFParams``: ``beta = 1 - dt/tau``,
                input ``gain = dt*r/tau``, ``v_leak``, reset "zero" to ``v_reset``.
 IF             ``v <- v + dt*r*I``, then fire and reset as LIF (``beta = 1``, ``gain = dt*r``).
+CubaLIF        ``I_syn <- I_syn + (dt/tau_syn) * (-I_syn + w_in*S)`` first, then the LIF update
+               above driven by the new ``I_syn`` (``tau_mem``). As ``SynapticParams``:
+               ``alpha = 1 - dt/tau_syn``, ``beta = 1 - dt/tau_mem``, input ``gain =
+               (dt*r/tau_mem) * (dt/tau_syn) * w_in`` (tacjax's current ``i`` is NIR's
+               ``I_syn`` times ``dt*r/tau_mem``, so ``h = beta*v + (1-beta)*v_leak + i`` is NIR's
+               membrane exactly), reset "zero" to ``v_reset``.
+LI             ``v <- v + (dt/tau) * (v_leak - v + r*I)``; output ``v``: ``li_step`` with
+               ``beta = 1 - dt/tau`` on ``gain*I + (1-beta)*v_leak``, ``gain = dt*r/tau``.
+CubaLI, I      CubaLIF's current and membrane without firing (output ``v``); ``v <- v + dt*r*I``.
 Threshold      ``y = (x > threshold)``.
 Affine/Linear  ``y = W x (+ b)`` with ``W`` ``[out, in]`` (tacjax's ``kernel`` is ``W.T``).
 Scale          ``y = scale * x``.
@@ -52,6 +61,26 @@ Input/Output   identities; a subgraph (``NIRGraph`` node) is inlined, names join
 * Precision: float32 throughout (parameters are converted from NIR's arrays, often float64).
   Spikes equal a float64 Euler simulation except where the membrane lies within float32
   rounding (about 1e-6 relative) of the threshold.
+* Graphs from other libraries (``tests/nir/test_nir_peers.py`` builds them from each exporter's
+  documented mapping and compares them with NumPy loops of each library's own step rule):
+
+  - snnTorch exports with ``dt = 1e-4`` (``Leaky`` -> ``LIF(tau = dt/(1-beta), r = tau/dt)``,
+    ``Synaptic`` -> ``CubaLIF(w_in = tau_syn/dt)``, ``RLeaky``/``RSynaptic`` -> a subgraph with a
+    recurrent ``w_rec`` edge). Loaded with ``dt=1e-4`` they give snnTorch's spikes exactly (its
+    rule with ``reset_mechanism="zero"``, ``reset_delay=False``; snnTorch writes every neuron with
+    a reset to 0, whatever reset it was trained with).
+  - norse simulates with ``dt = 1e-3``: ``LIFBoxCell`` (-> ``LIF``, ``r = 1``) and ``LIBoxCell``
+    (-> ``LI``) match norse exactly at ``dt=1e-3``. ``IAFCell`` adds its input without ``dt``
+    (``v += x``) but exports ``IF(r = 1)``, whose NIR step is ``v += dt*r*x``: at ``dt=1e-3`` the
+    loaded graph gets 1000x less drive (on the test's graph norse fires 93 of 240 entries, the
+    loader none); at ``dt=1`` the two agree. ``LIFCell`` (-> ``CubaLIF``, ``r = w_in = 1``), norse
+    >= 1.0: ``j = i + x; v += dt/tau_mem * (v_leak - v + j); i = (1 - dt/tau_syn) * j`` drives the
+    membrane with the previous step's decayed current plus this step's input at full weight, where
+    NIR's Euler step adds ``dt/tau_syn * w_in * x``: norse's current is ``tau_syn/dt`` times NIR's
+    (5 with its defaults). On the test's graph (norse's default parameters, 60 steps, 4 x 5
+    neurons) norse fires 409 spikes and the loader 51 (32.7% of the 1200 entries differ); writing
+    ``w_in = tau_syn/dt`` into the graph gives norse's spikes exactly. (norse before 1.0 drove the
+    membrane with the previous step's current alone, the input arriving one step later.)
 * Nothing is dropped or approximated silently: an unsupported node type, a field that cannot be
   expressed (batched Affine weights, "same" padding with stride > 1, a delay that is not a whole
   number of steps, a time constant below ``dt``), parameters whose shape is not the node's input

@@ -23,10 +23,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tacjax.common.arguments import check_int
 from tacjax.nir._compat import require_nir
 from tacjax.nir.nodes import HANDLERS, NodeContext, Spec, expected_input_shape, fail
 
-__all__ = ["FN", "Plan", "PlanNode", "build_plan", "read_graph", "runtime_shape"]
+__all__ = ["FN", "Plan", "PlanNode", "batch_size", "build_plan", "describe", "io_shapes", "read_graph",
+           "runtime_shape"]
 
 FN = "from_nir"
 
@@ -57,6 +59,30 @@ def runtime_shape(shape) -> tuple[int, ...]:
     last) for rank >= 2; rank-1 types as they are."""
     shape = tuple(int(n) for n in shape)
     return shape[1:] + shape[:1] if len(shape) >= 2 else shape
+
+
+def io_shapes(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The per-sample input and output shapes of a plan, channels last (``runtime_shape``)."""
+    by_name = {n.name: n for n in plan.nodes}
+    return runtime_shape(by_name[plan.input].in_shape), runtime_shape(by_name[plan.output].spec.out_shape)
+
+
+def describe(plan: Plan, dt: float) -> str:
+    """A loaded network as text: its step, input and output shapes, and one line per node."""
+    shape_in, shape_out = io_shapes(plan)
+    head = f"NIRNetwork(dt={dt}, input {shape_in}, output {shape_out})"
+    rows = [f"  {n.name}: {n.nir_type} -> {n.spec.kind}, {n.in_shape} -> {n.spec.out_shape}"
+            + (f", feedback from {list(n.delayed)}" if n.delayed else "") for n in plan.nodes]
+    return "\n".join([head, *rows])
+
+
+def batch_size(batch, fn: str) -> int:
+    """``batch`` (an int B or ``(B,)``) as an int >= 1."""
+    if isinstance(batch, tuple | list):
+        if len(batch) != 1:
+            raise ValueError(f"{fn}: `batch` must be an int B or (B,); got {batch!r}.")
+        batch = batch[0]
+    return check_int(batch, fn, "batch")
 
 
 def read_graph(graph_or_path):

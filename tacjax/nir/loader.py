@@ -15,7 +15,7 @@ import numpy as np
 
 from tacjax import _checks
 from tacjax.common.arguments import check_float
-from tacjax.nir.graph import FN, Plan, build_plan, read_graph, runtime_shape
+from tacjax.nir.graph import FN, Plan, batch_size, build_plan, describe, io_shapes, read_graph, runtime_shape
 from tacjax.nir.steps import STATEFUL, STATELESS
 from tacjax.surrogate import SpikeFn, fast_sigmoid
 from tacjax.surrogate import _resolve_surrogate as resolve_surrogate
@@ -51,17 +51,12 @@ class NIRNetwork:
     def __init__(self, plan: Plan, params: Params, dt: float, surrogate: SpikeFn):
         self.plan, self.params, self.dt, self.notes = plan, params, dt, plan.notes
         self.surrogate = surrogate
-        by_name = {n.name: n for n in plan.nodes}
-        self.input_shape = runtime_shape(by_name[plan.input].in_shape)
-        self.output_shape = runtime_shape(by_name[plan.output].spec.out_shape)
+        self.input_shape, self.output_shape = io_shapes(plan)
         self._step = jax.jit(self._run_step)
         self._apply = jax.jit(self._run)
 
     def __repr__(self) -> str:
-        rows = [f"  {n.name}: {n.nir_type} -> {n.spec.kind}, {n.in_shape} -> {n.spec.out_shape}"
-                + (f", feedback from {list(n.delayed)}" if n.delayed else "") for n in self.plan.nodes]
-        head = f"NIRNetwork(dt={self.dt}, input {self.input_shape}, output {self.output_shape})"
-        return "\n".join([head, *rows])
+        return describe(self.plan, self.dt)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """``apply(self.params, x)[0]``: the output ``[T, B, *output_shape]``."""
@@ -70,7 +65,7 @@ class NIRNetwork:
     def init_state(self, batch) -> State:
         """Zero state for a batch of ``batch`` samples (an int or ``(B,)``): neuron membranes,
         delay lines and the previous outputs that feedback edges read."""
-        b = _batch(batch, "NIRNetwork.init_state")
+        b = batch_size(batch, "NIRNetwork.init_state")
         nodes = {n.name: STATEFUL[n.spec.kind][0](n.spec.config, (b, *runtime_shape(n.spec.out_shape)))
                  for n in self.plan.nodes if n.spec.kind in STATEFUL}
         shapes = {n.name: n.spec.out_shape for n in self.plan.nodes}
@@ -131,14 +126,6 @@ class NIRNetwork:
             want = jax.tree.map(np.shape, like)
             raise ValueError(f"{fn}: `{name}` must have the structure and shapes {want}; got "
                              f"{jax.tree.map(np.shape, tree)}.")
-
-
-def _batch(batch, fn: str) -> int:
-    if isinstance(batch, tuple | list):
-        if len(batch) != 1:
-            raise ValueError(f"{fn}: `batch` must be an int B or (B,); got {batch!r}.")
-        batch = batch[0]
-    return _checks.check_int(batch, fn, "batch")
 
 
 def from_nir(graph_or_path, *, dt: float = 1.0, surrogate: SpikeFn | str = fast_sigmoid) -> NIRNetwork:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tacjax.nir.layers import conv_spec, flatten_spec, pool_spec
+from tacjax.nir.nodes_spatial import conv_spec, flatten_spec, pool_spec
 
 __all__ = ["HANDLERS", "NodeContext", "Spec", "expected_input_shape", "fail", "field", "to_layout"]
 
@@ -138,6 +138,42 @@ def _if(ctx: NodeContext) -> Spec:
     return Spec("lif", params, {}, shape)
 
 
+def _li(ctx: NodeContext) -> Spec:
+    """LI ``v <- v + (dt/tau)(v_leak - v + r*I)`` as ``li_step(v, gain*I + (1-beta)*v_leak, beta)``."""
+    shape = ctx.in_shape
+    factor = _euler_factor(ctx, "tau")
+    r, v_leak = field(ctx, "r", shape=shape), field(ctx, "v_leak", shape=shape)
+    params = {"beta": to_layout(1.0 - factor), "v_leak": to_layout(v_leak), "gain": to_layout(factor * r)}
+    return Spec("li", params, {}, shape)
+
+
+def _integrator(ctx: NodeContext) -> Spec:
+    """I ``v <- v + dt*r*I``: an LI with ``beta = 1`` and ``gain = dt*r``."""
+    shape = ctx.in_shape
+    params = {"beta": to_layout(np.ones(shape)), "v_leak": to_layout(np.zeros(shape)),
+              "gain": to_layout(ctx.dt * field(ctx, "r", shape=shape))}
+    return Spec("li", params, {}, shape)
+
+
+def _cuba(ctx: NodeContext, spiking: bool) -> Spec:
+    """CubaLIF / CubaLI. NIR's Euler step ``I <- (1 - dt/tau_syn) I + (dt/tau_syn) w_in S`` then
+    ``v <- (1 - dt/tau_mem) v + (dt/tau_mem) v_leak + (dt r/tau_mem) I``. tacjax's synaptic neuron holds
+    ``i = (dt r/tau_mem) I`` instead, so ``i <- alpha i + gain S`` and ``h = beta v + (1-beta) v_leak + i``
+    with ``alpha = 1 - dt/tau_syn``, ``beta = 1 - dt/tau_mem`` and
+    ``gain = (dt r/tau_mem) (dt/tau_syn) w_in``: the same membrane, exactly."""
+    shape = ctx.in_shape
+    f_syn, f_mem = _euler_factor(ctx, "tau_syn"), _euler_factor(ctx, "tau_mem")
+    r, v_leak = field(ctx, "r", shape=shape), field(ctx, "v_leak", shape=shape)
+    w_in = field(ctx, "w_in", shape=shape, default=np.ones(shape))
+    params = {"alpha": to_layout(1.0 - f_syn), "beta": to_layout(1.0 - f_mem), "v_leak": to_layout(v_leak),
+              "gain": to_layout(f_mem * r * f_syn * w_in)}
+    if not spiking:
+        return Spec("cuba_li", params, {}, shape)
+    params["threshold"] = strict_threshold(field(ctx, "v_threshold", shape=shape))
+    params["v_reset"] = to_layout(field(ctx, "v_reset", shape=shape, default=np.zeros(shape)))
+    return Spec("synaptic", params, {}, shape)
+
+
 def _delay(ctx: NodeContext) -> Spec:
     steps = field(ctx, "delay", shape=ctx.in_shape) / ctx.dt
     whole = np.round(steps)
@@ -151,7 +187,7 @@ def _delay(ctx: NodeContext) -> Spec:
 
 
 def _layer(make: Callable) -> Callable[[NodeContext], Spec]:
-    """A handler for a node whose spec ``tacjax.nir.layers`` builds (conv, pool, flatten)."""
+    """A handler for a node whose spec ``tacjax.nir.nodes_spatial`` builds (conv, pool, flatten)."""
     def handler(ctx: NodeContext) -> Spec:
         try:
             kind, params, config, out_shape = make(ctx.node, ctx.in_shape, ctx.consumers)
@@ -179,6 +215,10 @@ HANDLERS: dict[str, Callable[[NodeContext], Spec]] = {
     "Threshold": _threshold,
     "LIF": _lif,
     "IF": _if,
+    "LI": _li,
+    "I": _integrator,
+    "CubaLIF": lambda ctx: _cuba(ctx, True),
+    "CubaLI": lambda ctx: _cuba(ctx, False),
     "Delay": _delay,
 }
 """NIR class name -> handler."""

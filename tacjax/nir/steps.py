@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from tacjax.neurons import LIFParams, lif_step
+from tacjax.neurons import LIFParams, SynapticParams, SynapticState, li_step, lif_step, synaptic_step
 
 __all__ = ["STATEFUL", "STATELESS"]
 
@@ -80,6 +80,28 @@ def _lif(p, cfg, v, x, surrogate):
     return lif_step(v, p["gain"] * x, params, surrogate)
 
 
+def _li(p, cfg, v, x, surrogate):
+    """``v = beta v + (1 - beta) v_leak + gain x``; the output is ``v``."""
+    return li_step(v, p["gain"] * x + (1 - p["beta"]) * p["v_leak"], p["beta"])
+
+
+def _pair_init(cfg, shape):
+    return SynapticState(jnp.zeros(shape, jnp.float32), jnp.zeros(shape, jnp.float32))
+
+
+def _synaptic(p, cfg, state, x, surrogate):
+    params = SynapticParams(p["alpha"], p["beta"], p["threshold"], reset="zero", v_leak=p["v_leak"],
+                            v_reset=p["v_reset"])
+    return synaptic_step(state, p["gain"] * x, params, surrogate)
+
+
+def _cuba_li(p, cfg, state, x, surrogate):
+    """The synaptic current, then the leaky membrane it drives; the output is the membrane."""
+    i, _ = li_step(state.i, p["gain"] * x, p["alpha"])
+    v, _ = li_step(state.v, i + (1 - p["beta"]) * p["v_leak"], p["beta"])
+    return SynapticState(i, v), v
+
+
 def _delay_init(cfg, shape):
     return jnp.zeros((cfg["depth"], *shape), jnp.float32)
 
@@ -94,5 +116,8 @@ def _delay(p, cfg, buffer, x, surrogate):
 
 STATEFUL = {
     "lif": (_zeros, _lif),
+    "li": (_zeros, _li),
+    "synaptic": (_pair_init, _synaptic),
+    "cuba_li": (_pair_init, _cuba_li),
     "delay": (_delay_init, _delay),
 }

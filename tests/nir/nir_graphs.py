@@ -147,6 +147,56 @@ def feedback_loops(seed=6, steps=16, batch=2) -> Case:
     return Case(graph, nodes, edges, order, dt, rng.normal(0.5, 1.0, (steps, batch, 4)))
 
 
+def cuba(seed=7, steps=24, batch=3) -> Case:
+    """CubaLIF (w_in and r != 1, non-zero v_leak and v_reset) -> an LI readout (non-zero v_leak)."""
+    rng, dt = np.random.default_rng(seed), 0.5
+    shape = (5,)
+    cuba_lif = nir.CubaLIF(tau_syn=_u(rng, 1.5 * dt, 5 * dt, shape), tau_mem=_u(rng, 1.5 * dt, 6 * dt, shape),
+                           r=_u(rng, 0.6, 1.6, shape), v_leak=_u(rng, -0.3, 0.3, shape),
+                           v_threshold=_u(rng, 0.8, 1.2, shape), v_reset=_u(rng, -0.4, 0.2, shape),
+                           w_in=_u(rng, 0.5, 2.0, shape))
+    li = nir.LI(tau=_u(rng, 2 * dt, 6 * dt, (4,)), r=_u(rng, 0.5, 2.0, (4,)), v_leak=_u(rng, -0.5, 0.5, (4,)))
+    return _chain([
+        ("input", nir.Input(np.array([3]))),
+        ("fc1", nir.Affine(rng.normal(0.5, 1.2, (5, 3)), rng.normal(0.5, 0.2, 5))),
+        ("cuba", cuba_lif),
+        ("fc2", nir.Linear(rng.normal(0, 1.0, (4, 5)))),
+        ("li", li),
+        ("output", nir.Output(np.array([4]))),
+    ], rng.normal(1.0, 1.2, (steps, batch, 3)), dt)
+
+
+def integrators(seed=8, steps=12, batch=2) -> Case:
+    """The non-spiking current-based integrator CubaLI and the plain integrator I, on a rank-2 type."""
+    rng, dt = np.random.default_rng(seed), 0.25
+    shape = (2, 3)
+    cuba_li = nir.CubaLI(tau_syn=_u(rng, 2 * dt, 5 * dt, shape), tau_mem=_u(rng, 2 * dt, 6 * dt, shape),
+                         r=_u(rng, 0.5, 2.0, shape), v_leak=_u(rng, -0.5, 0.5, shape),
+                         w_in=_u(rng, 0.5, 2.0, shape))
+    return _chain([
+        ("input", nir.Input(np.array(shape))),
+        ("cuba_li", cuba_li),
+        ("integrator", nir.I(_u(rng, 0.5, 2.0, shape))),
+        ("output", nir.Output(np.array(shape))),
+    ], rng.normal(0.2, 1.0, (steps, batch, *shape)), dt)
+
+
+def li_threshold_loop(seed=9, steps=16, batch=2) -> Case:
+    """An LI -> Threshold neuron with a recurrent Linear edge: the loop reads z[t-1] (the delayed edge
+    leaves the Threshold): the NIR form of a recurrent LIF without reset."""
+    rng, dt = np.random.default_rng(seed), 1.0
+    nodes = {"input": nir.Input(np.array([3])),
+             "fc": nir.Affine(rng.normal(0.3, 0.8, (4, 3)), np.full(4, 0.3)),
+             "li": nir.LI(tau=_u(rng, 2, 5, (4,)), r=_u(rng, 0.5, 1.5, (4,)),
+                          v_leak=_u(rng, -0.3, 0.3, (4,))),
+             "thr": nir.Threshold(_u(rng, 0.6, 1.2, (4,))), "w": nir.Linear(rng.normal(-0.3, 0.6, (4, 4))),
+             "output": nir.Output(np.array([4]))}
+    edges = [("input", "fc"), ("fc", "li"), ("li", "thr"), ("thr", "output"), ("thr", "w"), ("w", "li")]
+    graph = nir.NIRGraph(nodes=dict(nodes), edges=list(edges))
+    order = ["input", "fc", "w", "li", "thr", "output"]
+    return Case(graph, nodes, edges, order, dt, rng.normal(0.5, 1.0, (steps, batch, 3)))
+
+
 def delay_threshold(seed=4, steps=9, batch=2) -> Case:
     """A rank-2 input through Scale, a per-element Delay (0..3 steps) and a Threshold."""
     rng, dt = np.random.default_rng(seed), 0.25
@@ -174,4 +224,5 @@ def torch_flatten(seed=5, steps=8, batch=2) -> Case:
 
 
 ALL = {"feedforward": feedforward, "conv2d": conv2d, "conv1d": conv1d, "recurrent": recurrent,
-       "delay_threshold": delay_threshold, "torch_flatten": torch_flatten, "feedback_loops": feedback_loops}
+       "delay_threshold": delay_threshold, "torch_flatten": torch_flatten, "feedback_loops": feedback_loops,
+       "cuba": cuba, "integrators": integrators, "li_threshold_loop": li_threshold_loop}

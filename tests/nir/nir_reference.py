@@ -137,9 +137,23 @@ def _node(name, node, kind, u, dt, state, traces, batch, torch_flatten):
             if d[idx] < len(hist):
                 out[(slice(None), *idx)] = hist[d[idx]][(slice(None), *idx)]
         return out
-    v = state.get(name, np.zeros((batch, *u.shape[1:])))
-    if kind == "LIF":
-        v = v + dt / _a(node.tau) * (_a(node.v_leak) - v + _a(node.r) * u)
+    zeros = np.zeros((batch, *u.shape[1:]))
+    if kind in ("CubaLIF", "CubaLI"):  # the current first, then the membrane driven by the new current
+        i = state.get(name + ".i", zeros)
+        i = i + dt / _a(node.tau_syn) * (-i + _a(node.w_in) * u)
+        state[name + ".i"] = i
+        u, tau = i, _a(node.tau_mem)
+    else:
+        tau = _a(getattr(node, "tau", 1.0))
+    v = state.get(name, zeros)
+    if kind in ("LI", "CubaLI"):
+        state[name] = v + dt / tau * (_a(node.v_leak) - v + _a(node.r) * u)
+        return state[name]
+    if kind == "I":
+        state[name] = v + dt * _a(node.r) * u
+        return state[name]
+    if kind in ("LIF", "CubaLIF"):
+        v = v + dt / tau * (_a(node.v_leak) - v + _a(node.r) * u)
     elif kind == "IF":
         v = v + dt * _a(node.r) * u
     else:

@@ -7,7 +7,8 @@ library's own discrete-time rule, written from its source, on ``x`` ``[T, B, *sh
 first, as in PyTorch).
 
 * snnTorch (exports with ``dt = 1e-4``): ``Leaky(beta, thr)`` -> ``LIF(tau = dt/(1-beta), r = tau/dt,
-  v_leak = 0, v_reset = 0)``; ``RLeaky`` -> a subgraph ``input -> lif -> w_rec -> lif -> output``;
+  v_leak = 0, v_reset = 0)``; ``RLeaky``/``RSynaptic`` -> a subgraph
+  ``input -> lif -> w_rec -> lif -> output``;
   ``Synaptic(alpha, beta)`` -> ``CubaLIF(tau_syn = dt/(1-alpha), tau_mem = dt/(1-beta), r = tau_mem/dt,
   w_in = tau_syn/dt)``. Rule (``reset_mechanism="zero"``, ``reset_delay=False``): ``syn = alpha syn + x``
   (Synaptic), ``mem = beta mem + input (+ W_rec spk_prev)``, ``spk = mem > thr``, ``mem = 0`` where ``spk``.
@@ -48,9 +49,9 @@ def _node(layer, shape):
         tau = dt / (1 - beta)
         return nir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros(shape), v_threshold=thr,
                        v_reset=np.zeros(shape))
-    if kind == "rleaky":
-        beta, thr, w, b = a
-        lif = _node(("leaky", beta, thr), shape)
+    if kind in ("rleaky", "rsynaptic"):
+        *neuron, w, b = a
+        lif = _node(("leaky" if kind == "rleaky" else "synaptic", *neuron), shape)
         n = shape[0]
         sub = {"input": nir.Input(np.array([n])), "lif": lif,
                "w_rec": nir.Linear(w) if b is None else nir.Affine(w, b), "output": nir.Output(np.array([n]))}
@@ -107,11 +108,12 @@ def _step(layer, u, state):
         spk = (mem > np.asarray(a[1])).astype(float)
         state.update(mem=mem * (1 - spk), spk=spk)
         return spk
-    if kind == "synaptic":
-        syn = a[0] * state.get("syn", zeros) + u
+    if kind in ("synaptic", "rsynaptic"):
+        rec = 0.0 if kind == "synaptic" else state.get("spk", zeros) @ a[3].T + (0 if a[4] is None else a[4])
+        syn = a[0] * state.get("syn", zeros) + u + rec
         mem = a[1] * state.get("mem", zeros) + syn
         spk = (mem > np.asarray(a[2])).astype(float)
-        state.update(syn=syn, mem=mem * (1 - spk))
+        state.update(syn=syn, mem=mem * (1 - spk), spk=spk)
         return spk
     v = state.get("v", zeros)
     if kind == "lifbox":  # norse >= 1.0

@@ -18,7 +18,7 @@ from tacjax.mlx import _checks
 from tacjax.mlx.nir.steps import STATEFUL, STATELESS
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
 from tacjax.mlx.surrogate import _resolve_surrogate as resolve_surrogate
-from tacjax.nir.graph import FN, Plan, build_plan, read_graph, runtime_shape
+from tacjax.nir.graph import FN, Plan, batch_size, build_plan, describe, io_shapes, read_graph, runtime_shape
 
 __all__ = ["NIRNetwork", "from_nir"]
 
@@ -40,15 +40,10 @@ class NIRNetwork:
     def __init__(self, plan: Plan, params: Params, dt: float, surrogate: SpikeFn):
         self.plan, self.params, self.dt, self.notes = plan, params, dt, plan.notes
         self.surrogate = surrogate
-        by_name = {n.name: n for n in plan.nodes}
-        self.input_shape = runtime_shape(by_name[plan.input].in_shape)
-        self.output_shape = runtime_shape(by_name[plan.output].spec.out_shape)
+        self.input_shape, self.output_shape = io_shapes(plan)
 
     def __repr__(self) -> str:
-        rows = [f"  {n.name}: {n.nir_type} -> {n.spec.kind}, {n.in_shape} -> {n.spec.out_shape}"
-                + (f", feedback from {list(n.delayed)}" if n.delayed else "") for n in self.plan.nodes]
-        head = f"NIRNetwork(dt={self.dt}, input {self.input_shape}, output {self.output_shape})"
-        return "\n".join([head, *rows])
+        return describe(self.plan, self.dt)
 
     def __call__(self, x: mx.array) -> mx.array:
         """``apply(self.params, x)[0]``: the output ``[T, B, *output_shape]``."""
@@ -57,7 +52,7 @@ class NIRNetwork:
     def init_state(self, batch) -> State:
         """Zero state for a batch of ``batch`` samples (an int or ``(B,)``): neuron membranes,
         delay lines and the previous outputs that feedback edges read."""
-        b = _batch(batch, "NIRNetwork.init_state")
+        b = batch_size(batch, "NIRNetwork.init_state")
         nodes = {n.name: STATEFUL[n.spec.kind][0](n.spec.config, (b, *runtime_shape(n.spec.out_shape)))
                  for n in self.plan.nodes if n.spec.kind in STATEFUL}
         shapes = {n.name: n.spec.out_shape for n in self.plan.nodes}
@@ -119,14 +114,6 @@ class NIRNetwork:
             want = tree_map(lambda a: tuple(a.shape), like)
             got = tree_map(lambda a: tuple(getattr(a, "shape", ())), tree) if isinstance(tree, dict) else tree
             raise ValueError(f"{fn}: `{name}` must have the structure and shapes {want}; got {got}.")
-
-
-def _batch(batch, fn: str) -> int:
-    if isinstance(batch, tuple | list):
-        if len(batch) != 1:
-            raise ValueError(f"{fn}: `batch` must be an int B or (B,); got {batch!r}.")
-        batch = batch[0]
-    return _checks.check_int(batch, fn, "batch")
 
 
 def _mlx_layout(name: str, a: np.ndarray) -> tuple[str, mx.array]:
