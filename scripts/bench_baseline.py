@@ -106,7 +106,7 @@ def _network(args):
     # spike check on the initial weights (before any step changes them)
     plain = jax.jit(lambda: layers(lambda c: lib_jax.lif(c)[0]))()
     func = jax.jit(lambda: layers(lambda c: tj.lif_scan(c, p)[0]))()
-    stats = _baseline_model(data, spec, p)(x, return_stats=True).stats
+    stats = lib_tacjax.mnist_model(data, spec, p)(x, return_stats=True).stats
     check = {}
     for i, s in enumerate(plain):
         pooled = jc.max_pool2(s)
@@ -115,20 +115,6 @@ def _network(args):
                                  "baseline_mismatches": int(jnp.sum(stats[f"conv{i + 1}"] != pooled))}
     ok = all(c["functional_mismatches"] == 0 and c["baseline_mismatches"] == 0 for c in check.values())
     return {k: benches[k] for k in args.variants}, {"layers": check, "identical": ok}, np
-
-
-def _baseline_model(data, spec, lif):
-    """``MNISTNet`` (baseline) with the shared initial weights, as ``peers/lib_tacjax.py`` builds it."""
-    import jax.numpy as jnp
-    from flax import nnx
-
-    from tacjax.models import MNISTNet
-
-    model = MNISTNet(num_steps=spec["steps"], lif=lif, in_size=spec["size"], channels=tuple(spec["channels"]),
-                     rngs=nnx.Rngs(0))
-    for layer, key in ((model.conv1, "w1"), (model.conv2, "w2"), (model.fc, "w3")):
-        layer.kernel.value = jnp.asarray(data[key])
-    return model
 
 
 def _pieces(args) -> dict:

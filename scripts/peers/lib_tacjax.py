@@ -62,12 +62,18 @@ def _layers(variant: str, k: int):
     return ("tac_tp", "tac_tp"), (k, k)
 
 
-def build_mnist(data: dict, spec: dict):
-    modes, ks = _layers(spec["variant"], spec["k"])
-    model = MNISTNet(modes=modes, ks=ks, neuron=PARAMS, in_size=spec["size"],
+def mnist_model(data: dict, spec: dict, neuron=PARAMS) -> MNISTNet:
+    """``MNISTNet`` for ``spec["variant"]`` with the shared initial weights ``data["w1"..."w3"]``."""
+    modes, ks = _layers(spec.get("variant", "baseline"), spec["k"])
+    model = MNISTNet(modes=modes, ks=ks, neuron=neuron, in_size=spec["size"],
                      channels=tuple(spec["channels"]), rngs=nnx.Rngs(0))
     for layer, key in ((model.conv1, "w1"), (model.conv2, "w2"), (model.fc, "w3")):
         layer.kernel.value = jnp.asarray(data[key])
+    return model
+
+
+def build_mnist(data: dict, spec: dict):
+    model = mnist_model(data, spec)
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
 
     def readout(p, x):

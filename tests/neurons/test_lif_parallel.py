@@ -22,28 +22,38 @@ def _drives(num_steps, seed=0):
             "bursts": ((rng.random((num_steps, 3, 4)) < 0.2) * 2.5).astype(np.float32)}
 
 
-@pytest.mark.parametrize("reset, per_channel", list(itertools.product(tj.RESETS, (False, True))))
-@pytest.mark.parametrize("window", [1, 5, None, 37])
+# Every window for scalar parameters, the default window for per-channel ones (one compile each).
+CASES = [(r, False, w) for r in tj.RESETS for w in (1, 5, None, 37)] + [(r, True, None) for r in tj.RESETS]
+
+
+@pytest.mark.parametrize("reset, per_channel, window", CASES)
 def test_spikes_and_membranes_equal_numpy(reset, per_channel, window):
     rng = np.random.default_rng(len(reset))
     beta = rng.uniform(0.7, 0.95, 4).astype(np.float32) if per_channel else np.float32(0.9)
     thr = rng.uniform(0.8, 1.2, 4).astype(np.float32) if per_channel else np.float32(1.0)
     v0 = rng.normal(0, 0.3, (3, 4)).astype(np.float32)
     p = tj.LIFParams(beta, thr, reset, v_leak=0.05, v_reset=-0.2)
-    for kind, x in _drives(37).items():
-        s, h, rounds = jax.jit(lambda x: lif_parallel(x, p, v0=v0, window=window, return_membrane=True,
-                                                      return_rounds=True))(x)
-        _, v = lif_parallel(x, p, v0=v0, window=window)
-        s_ref, h_ref, v_ref = lif_numpy(x, beta, thr, reset, v0=v0, v_leak=0.05, v_reset=-0.2)
-        near = np.abs(h_ref - thr) < 1e-5
-        np.testing.assert_array_equal(np.asarray(s)[~near], s_ref[~near], err_msg=kind)
-        np.testing.assert_allclose(h, h_ref, rtol=1e-5, atol=2e-5, err_msg=kind)
-        np.testing.assert_allclose(v, v_ref, rtol=1e-5, atol=2e-5, err_msg=kind)
-        w = default_window(37) if window is None else window
-        assert 1 <= int(rounds) <= -(-37 // w) + 1
-        if reset == "none":
-            assert int(rounds) == 1
-        assert s_ref.sum() > 0
+    drives = _drives(37)
+    x = np.concatenate(list(drives.values()), axis=1)  # the drives side by side: [37, 9, 4]
+    v0s = np.concatenate([v0] * len(drives), axis=0)
+
+    @jax.jit
+    def run(x):
+        s, h, rounds = lif_parallel(x, p, v0=v0s, window=window, return_membrane=True, return_rounds=True)
+        return s, h, rounds, lif_parallel(x, p, v0=v0s, window=window)[1]
+
+    s, h, rounds, v = run(x)
+    s_ref, h_ref, v_ref = lif_numpy(x, beta, thr, reset, v0=v0s, v_leak=0.05, v_reset=-0.2)
+    near = np.abs(h_ref - thr) < 1e-5
+    np.testing.assert_array_equal(np.asarray(s)[~near], s_ref[~near])
+    np.testing.assert_allclose(h, h_ref, rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-5, atol=2e-5)
+    w = default_window(37) if window is None else window
+    assert 1 <= int(rounds) <= -(-37 // w) + 1
+    if reset == "none":
+        assert int(rounds) == 1
+    for i in range(len(drives)):  # every drive fires
+        assert s_ref[:, 3 * i:3 * i + 3].sum() > 0
 
 
 def test_rounds_fall_with_windows_and_the_worst_case_is_the_bound():
@@ -81,11 +91,12 @@ def test_gradient_equals_lif_scan(reset, detach, membrane):
 
 def test_vmap_surrogate_and_grad_of_grad():
     xs = jnp.asarray(np.stack([d for d in _drives(24, seed=5).values()]))
-    s = jax.vmap(lambda x: lif_parallel(x, window=5)[0])(xs)
+    single = jax.jit(lambda x: lif_parallel(x, window=5)[0])
+    s = jax.jit(jax.vmap(single))(xs)
     for i in range(3):
-        np.testing.assert_array_equal(s[i], lif_parallel(xs[i], window=5)[0])
+        np.testing.assert_array_equal(s[i], single(xs[i]))
     x = xs[0]
-    g_atan = jax.grad(lambda x: lif_parallel(x, surrogate="atan")[0].sum())(x)
+    g_atan = jax.jit(jax.grad(lambda x: lif_parallel(x, window=5, surrogate="atan")[0].sum()))(x)
     np.testing.assert_allclose(g_atan, jax.grad(lambda x: tj.lif_scan(x, surrogate="atan")[0].sum())(x),
                                rtol=2e-4, atol=2e-5)
 
@@ -94,7 +105,8 @@ def test_vmap_surrogate_and_grad_of_grad():
         grad = jax.grad(lambda x: jnp.sum(fn(x, p, surrogate="sigmoid")[0] ** 2))
         return jnp.sum(jnp.tanh(grad(x)))
 
-    np.testing.assert_allclose(jax.grad(functools.partial(outer, lif_parallel))(0.8),
+    ours = functools.partial(lif_parallel, window=5)
+    np.testing.assert_allclose(jax.jit(jax.grad(functools.partial(outer, ours)))(0.8),
                                jax.grad(functools.partial(outer, tj.lif_scan))(0.8), rtol=1e-4, atol=1e-6)
 
 
