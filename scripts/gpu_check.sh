@@ -5,7 +5,7 @@
 #   bash scripts/gpu_check.sh --cpu-smoke [OUT_DIR]      # the same steps at tiny sizes on the CPU
 #   GPU_CHECK_DRY_RUN=1 bash scripts/gpu_check.sh ...    # same as --cpu-smoke
 #
-# Steps (each with a time limit, 475 s together; a failed step is recorded and the next one still runs):
+# Steps (each with a time limit, 500 s together; a failed step is recorded and the next one still runs):
 #   1. python: $GPU_CHECK_PYTHON if set; else python3 when its JAX already sees a GPU; else a fresh venv
 #      ($GPU_CHECK_VENV, default .venv-gpu) with `pip install -e '.[cuda]'` (needs PyPI; stops otherwise)
 #   2. device: jax.devices() and tacjax.runtime.describe() -> device.json (stops unless the backend is gpu)
@@ -122,7 +122,7 @@ if [ -f scripts/bench_neurons.py ]; then
   if [ "$SMOKE" = 1 ]; then
     if [[ $HELP == *--quick* ]]; then NEURON_ARGS+=(--quick); else NEURON_ARGS=(--help); fi
   fi
-  step bench_neurons 35 "$OUT/bench_neurons.md" "$PY" scripts/bench_neurons.py "${NEURON_ARGS[@]}"
+  step bench_neurons 60 "$OUT/bench_neurons.md" "$PY" scripts/bench_neurons.py "${NEURON_ARGS[@]}"
 else
   note "bench_neurons: scripts/bench_neurons.py does not exist yet; skipped"
   printf 'bench_neurons\t0\t0\tskipped: scripts/bench_neurons.py absent\n' >>"$OUT/steps.tsv"

@@ -175,11 +175,12 @@ def _twin(layer, surrogate):
         return cls(layer.in_features, layer.out_features, layer.kernel_size, strides=layer.strides,
                    padding=layer.padding, mode=layer.mode, k=layer.k, pool=layer.pool,
                    learn_weights=layer.agg_logits is not None, use_bias=layer.bias is not None,
-                   share=layer.share, **_spiking_kwargs(layer, surrogate))
+                   share=layer.share, solver=layer.solver, **_spiking_kwargs(layer, surrogate))
     if isinstance(layer, jn.SpikingDense):
-        cls = mn.SpikingRecurrentDense if isinstance(layer, jn.SpikingRecurrentDense) else mn.SpikingDense
-        return cls(layer.in_features, layer.out_features, use_bias=layer.bias is not None,
-                   **_spiking_kwargs(layer, surrogate))
+        kw = dict(use_bias=layer.bias is not None, **_spiking_kwargs(layer, surrogate))
+        if isinstance(layer, jn.SpikingRecurrentDense):
+            return mn.SpikingRecurrentDense(layer.in_features, layer.out_features, **kw)
+        return mn.SpikingDense(layer.in_features, layer.out_features, solver=layer.solver, **kw)
     if isinstance(layer, jn.LIReadout):
         return mn.LIReadout(layer.in_features, layer.out_features, beta=layer.fixed_beta,
                             learn_beta=layer.beta is not None, use_bias=layer.bias is not None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from tacjax.common.arguments import check_bool, check_callable
+from tacjax.common.arguments import check_bool, check_callable, check_choice
 from tacjax.common.outputs import SpikesAndMembrane
-from tacjax.nn._neuron import NeuronKind, check_carry, neuron_kind, zero_state
+from tacjax.nn._neuron import SOLVERS, NeuronKind, check_carry, neuron_kind, zero_state
 from tacjax.nn._params import freeze, learned_param, thaw, unit_clip
 from tacjax.nn._stream import StreamingLayer
 
@@ -23,8 +23,9 @@ class SpikingLayer(StreamingLayer):
     """
 
     def _init_neuron(self, neuron, out_features: int, surrogate, learn_beta, learn_threshold,
-                     fn: str) -> NeuronKind:
-        kind = neuron_kind(neuron, fn)
+                     fn: str, solver: str = "scan") -> NeuronKind:
+        self.solver = check_choice(solver, SOLVERS, fn, "solver")
+        kind = neuron_kind(neuron, fn, self.solver)
         self.neuron = freeze(neuron)
         self.surrogate = check_callable(surrogate, fn, "surrogate", expected="a spike function (e.g. "
                                         "tacjax.fast_sigmoid or tacjax.get_surrogate('atan'))")
@@ -35,9 +36,10 @@ class SpikingLayer(StreamingLayer):
                           if learn_threshold else None)
         return kind
 
-    def neuron_kind(self) -> NeuronKind:
-        """The ``NeuronKind`` of this layer's neuron (``tacjax.nn._neuron.NEURONS``)."""
-        return neuron_kind(self.neuron, type(self).__name__)
+    def neuron_kind(self, *, streaming: bool = False) -> NeuronKind:
+        """The ``NeuronKind`` of this layer's neuron (``tacjax.nn._neuron.NEURONS``); ``PARALLEL_LIF`` for
+        ``solver="parallel"`` unless ``streaming`` (``step`` keeps ``lif_scan``)."""
+        return neuron_kind(self.neuron, type(self).__name__, "scan" if streaming else self.solver)
 
     def neuron_params(self):
         """The neuron parameters in use, as given to the layer, with the learned ``beta`` (clipped to

@@ -41,7 +41,7 @@ from tacjax.common.arguments import check_bool, check_callable, check_choice, ch
 from tacjax.common.tac import SHARES, chunk_lengths, share_scales
 from tacjax.common.windows import check_padding, check_window, output_sizes, padding_pairs
 from tacjax.neurons import LIFParams
-from tacjax.nn._neuron import run
+from tacjax.nn._neuron import PARALLEL_LIF, run
 from tacjax.nn._spiking import SpikingLayer
 from tacjax.nn._stream import check_batch_shape, check_rank
 from tacjax.nn.init import default_kernel_init
@@ -63,7 +63,7 @@ class _SpikingConvND(SpikingLayer):
                  mode: str = "baseline", k: int = 1, neuron=LIFParams(), surrogate: SpikeFn = fast_sigmoid,
                  pool: int | None = 2, learn_beta: bool = False, learn_threshold: bool = False,
                  learn_weights: bool = False, use_bias: bool = False, share: str = "mean",
-                 kernel_init=default_kernel_init, rngs: nnx.Rngs):
+                 solver: str = "scan", kernel_init=default_kernel_init, rngs: nnx.Rngs):
         fn, n = type(self).__name__, self.spatial_dims
         self.in_features = check_int(in_features, fn, "in_features")
         self.out_features = check_int(out_features, fn, "out_features")
@@ -77,7 +77,11 @@ class _SpikingConvND(SpikingLayer):
         self.share = check_choice(share, SHARES, fn, "share")
         if check_bool(learn_weights, fn, "learn_weights") and mode == "baseline":
             raise ValueError(f"{fn}: learn_weights needs mode 'tac' or 'tac_tp'; got mode 'baseline'.")
-        kind = self._init_neuron(neuron, self.out_features, surrogate, learn_beta, learn_threshold, fn)
+        kind = self._init_neuron(neuron, self.out_features, surrogate, learn_beta, learn_threshold, fn,
+                                 solver)
+        if mode == "tac" and self.solver == "parallel":
+            raise ValueError(f"{fn}: solver 'parallel' needs mode 'baseline' or 'tac_tp'; mode 'tac' runs "
+                             f"tacjax.tac's collapsed loop (one step per chunk). Use solver 'scan'.")
         if mode == "tac" and not kind.collapse:
             raise ValueError(f"{fn}: mode 'tac' (collapse) needs neuron=LIFParams(...): one step per chunk "
                              f"with leak beta**K is exact only for LIF; got a {kind.name} neuron. Use mode "
@@ -172,10 +176,10 @@ class _SpikingConvND(SpikingLayer):
                              f"k = {self.k}; "
                              f"a sequence needs T >= k (step() takes a shorter last chunk of a stream).")
         k = min(self.k, num_steps)
-        params, kind, scan = self.neuron_params(), self.neuron_kind(), None
+        params, kind, scan = self.neuron_params(), self.neuron_kind(streaming=short_ok), None
         if self.mode == "baseline":
             inputs = self._fold(x)
-        elif isinstance(params, LIFParams):
+        elif isinstance(params, LIFParams) and kind is not PARALLEL_LIF:
             core = tac if self.mode == "tac" else functools.partial(tac_tp, share=self.share)
             kw = self._agg_kwargs(params, k)
             inputs = x
@@ -215,6 +219,11 @@ _ARGS = """
         share: ("tac_tp") each of a chunk's L steps gets the current / L ("mean", default: the
             study's choice, since "repeat" saturated the neurons in its runs) or the whole current
             ("repeat", the reference code).
+        solver: how a LIF neuron is solved over time on a sequence: "scan" (default, ``lif_scan``
+            or TAC's own loop) or "parallel" (``tacjax.neurons.lif_parallel``, exact reset, the
+            same spikes up to float rounding at the threshold; modes "baseline" and "tac_tp",
+            the latter on the chunk currents repeated over their steps). ``step`` always runs
+            the per-step scan.
         kernel_init: ``kernel_init(key, shape, dtype)`` for ``kernel``.
         rngs: ``nnx.Rngs``.
 

@@ -50,6 +50,9 @@ class SpikingDense(SpikingLayer):
         learn_beta: learn ``beta`` ``[O]`` (used clipped to [0, 1]; IF at 1 stays reachable, see
             ``tacjax.nn._params``), initialised at ``neuron.beta``.
         learn_threshold: learn ``threshold`` ``[O]``, initialised at ``neuron.threshold``.
+        solver: "scan" (default, ``lif_scan``) or "parallel" (``tacjax.neurons.lif_parallel``:
+            exact reset, solved in parallel over time, the same spikes up to float rounding at
+            the threshold; LIF/IF only) for the sequence call; ``step`` always runs the scan.
         kernel_init: ``kernel_init(key, shape, dtype)`` for ``kernel``.
         rngs: ``nnx.Rngs``.
 
@@ -61,10 +64,11 @@ class SpikingDense(SpikingLayer):
 
     def __init__(self, in_features: int, out_features: int, *, neuron=LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, use_bias: bool = False, learn_beta: bool = False,
-                 learn_threshold: bool = False, kernel_init=default_kernel_init, rngs: nnx.Rngs):
+                 learn_threshold: bool = False, solver: str = "scan",
+                 kernel_init=default_kernel_init, rngs: nnx.Rngs):
         fn = "SpikingDense"
         init_dense(self, in_features, out_features, use_bias, kernel_init, rngs, fn)
-        self._init_neuron(neuron, self.out_features, surrogate, learn_beta, learn_threshold, fn)
+        self._init_neuron(neuron, self.out_features, surrogate, learn_beta, learn_threshold, fn, solver)
 
     def _frame_rank(self) -> int:
         return 2
@@ -76,6 +80,7 @@ class SpikingDense(SpikingLayer):
         fn = type(self).__name__
         current = dense_current(self, x, fn)
         self._check_carry(carry, current.shape[1:2], fn)
-        spikes, membrane, state = run(self.neuron_kind(), self.neuron_params(), current, carry,
-                                      self.surrogate, return_membrane=return_membrane, need_state=need_state)
+        kind = self.neuron_kind(streaming=short_ok)
+        spikes, membrane, state = run(kind, self.neuron_params(), current, carry, self.surrogate,
+                                      return_membrane=return_membrane, need_state=need_state)
         return state, spikes, membrane

@@ -56,13 +56,18 @@ def run_step(make_update: Callable, cls: type, state, x, fn: str):
     return type(state)(*(n.astype(f.dtype) for n, f in zip(new, state, strict=True))), s.astype(x.dtype)
 
 
-def _checkpoint(body: Callable) -> Callable:
-    """``mx.checkpoint(body)`` with the spikes and membrane copied (``* 1``) inside it: MLX's
-    checkpoint (0.32) drops the gradient of an array it returns twice, and both can also be a
-    state field (the recurrent layer's spikes; the membrane under reset "none")."""
+def checkpoint_step(body: Callable) -> Callable:
+    """``mx.checkpoint(body)`` with the spikes and membrane copied (``* 1``) inside it, for a step
+    ``body(state, *inputs) -> (state, s, h)``.
 
-    def distinct(state, xt):
-        state, s, h = body(state, xt)
+    MLX's checkpoint (0.32) drops the gradient of an array it returns twice, and both can also be
+    a state field (the recurrent layer's spikes; the membrane under reset "none"). It also
+    differentiates only its arguments: every array the step needs a gradient for (parameters
+    included) must be one of ``inputs``, not captured by the closure.
+    """
+
+    def distinct(*args):
+        state, s, h = body(*args)
         return state, s * 1, h * 1
 
     return mx.checkpoint(distinct)
@@ -88,7 +93,7 @@ def scan_neuron(make_update: Callable, cls: type, x, state0, fn: str, *, return_
         return state, s.astype(out_dtype), h.astype(out_dtype)
 
     if remat:
-        body = _checkpoint(body)
+        body = checkpoint_step(body)
     spikes, membrane = [], []
     for t in range(x.shape[0]):
         state, s, h = body(state, x[t])

@@ -36,6 +36,7 @@ from tacjax.mlx.neurons._common import (
     resolve_surrogate,
     scan_unroll,
 )
+from tacjax.mlx.neurons._scan import checkpoint_step
 from tacjax.mlx.surrogate import SpikeFn, fast_sigmoid
 
 __doc__ += docs.LIF + docs.PRECISION
@@ -188,7 +189,7 @@ def _lif_scan(x, params: LIFParams, *, surrogate: SpikeFn, v0=None, return_membr
     v = mx.zeros(x.shape[1:], dtype) if v0 is None else _checks.param(v0, dtype)
     step_beta = None if step_beta is None else _checks.param(step_beta, dtype)
 
-    def body(v, xt, bt, ok):
+    def body(v, xt, bt, ok, p):  # p an input, not captured: mx.checkpoint differentiates inputs only
         h, s, v_next = _update(v, xt.astype(dtype), p, params.reset, params.detach_reset, surrogate, bt)
         if ok is not None:
             okd = ok.astype(dtype)
@@ -196,12 +197,12 @@ def _lif_scan(x, params: LIFParams, *, surrogate: SpikeFn, v0=None, return_membr
         return v_next, s.astype(out_dtype), h.astype(out_dtype)
 
     if remat:
-        body = mx.checkpoint(body)
+        body = checkpoint_step(body)
     spikes, membrane = [], []
     for t in range(num_steps):
         bt = None if step_beta is None else step_beta[t]
         ok = None if num_valid is None else mx.array(t) < num_valid
-        v, s, h = body(v, x[t // repeat], bt, ok)
+        v, s, h = body(v, x[t // repeat], bt, ok, p)
         spikes.append(s)
         if return_membrane:
             membrane.append(h)

@@ -17,13 +17,15 @@ from tacjax.mlx.neurons import (
     SynapticParams,
     SynapticState,
     alif_scan,
+    lif_parallel,
     lif_scan,
     rlif_scan,
     synaptic_scan,
 )
 from tacjax.mlx.neurons._common import leaf, reset_membrane
 
-__all__ = ["NEURONS", "NeuronKind", "check_carry", "neuron_kind", "rlif_kind", "run"]
+__all__ = ["NEURONS", "PARALLEL_LIF", "SOLVERS", "NeuronKind", "check_carry", "neuron_kind", "rlif_kind",
+           "run"]
 
 
 class NeuronKind(NamedTuple):
@@ -60,6 +62,19 @@ NEURONS: dict[type, NeuronKind] = {
 """Parameter class -> ``NeuronKind``: the neurons the MLX spiking layers accept as ``neuron=``."""
 
 
+SOLVERS = ("scan", "parallel")
+"""A LIF layer's ``solver=``: "scan" (``lif_scan``, the table's kind) or "parallel"
+(``PARALLEL_LIF``)."""
+
+PARALLEL_LIF = NeuronKind(
+    "LIF/IF (parallel)",
+    lambda x, p, s0, sg, rm: lif_parallel(x, p, v0=s0, surrogate=sg, return_membrane=rm),
+    mx.zeros, None, _lif_final_state, False)
+"""The LIF of ``solver="parallel"``: ``tacjax.mlx.neurons.lif_parallel`` (exact reset, every reset, solved
+in parallel over time; default window and rounds), the same spikes, membrane and state as
+``lif_scan`` up to float rounding at the threshold."""
+
+
 def rlif_kind(w_rec) -> NeuronKind:
     """The recurrent LIF kind (``rlif_scan`` with weights ``w_rec`` ``[N, N]``, ``LIFParams``): the
     state after the last step is ``RLIFState(v, s)``, ``v`` rebuilt from that step as for LIF."""
@@ -69,13 +84,22 @@ def rlif_kind(w_rec) -> NeuronKind:
         mx.zeros, RLIFState, lambda h, s, p: RLIFState(_lif_final_state(h, s, p), s), False)
 
 
-def neuron_kind(neuron, fn: str) -> NeuronKind:
-    """The ``NeuronKind`` of a parameter object; TypeError naming ``neuron`` for any other value."""
+def neuron_kind(neuron, fn: str, solver: str = "scan") -> NeuronKind:
+    """The ``NeuronKind`` of a parameter object; TypeError naming ``neuron`` for any other value.
+
+    ``solver`` (one of ``SOLVERS``, checked by the layer) "parallel" gives ``PARALLEL_LIF`` for
+    ``LIFParams`` and a ValueError naming ``solver`` for the other families.
+    """
     kind = NEURONS.get(type(neuron))
     if kind is None:
         names = ", ".join(f"tacjax.mlx.{c.__name__}" for c in NEURONS)
         raise TypeError(f"{fn}: `neuron` must be the parameters of a neuron family ({names}); got "
                         f"{describe(neuron)}.")
+    if solver == "parallel":
+        if type(neuron) is not LIFParams:
+            raise ValueError(f"{fn}: solver 'parallel' (tacjax.mlx.neurons.lif_parallel) runs LIF/IF neurons "
+                             f"(neuron=LIFParams(...)) only; got a {kind.name} neuron. Use solver 'scan'.")
+        return PARALLEL_LIF
     return kind
 
 

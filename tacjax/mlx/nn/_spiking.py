@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import mlx.core as mx
 
-from tacjax.common.arguments import check_bool, check_callable
+from tacjax.common.arguments import check_bool, check_callable, check_choice
 from tacjax.common.outputs import SpikesAndMembrane
-from tacjax.mlx.nn._neuron import NeuronKind, check_carry, neuron_kind, zero_state
+from tacjax.mlx.nn._neuron import SOLVERS, NeuronKind, check_carry, neuron_kind, zero_state
 from tacjax.mlx.nn._params import freeze, learned_param, thaw, unit_clip
 from tacjax.mlx.nn._stream import StreamingLayer
 
@@ -21,8 +21,9 @@ class SpikingLayer(StreamingLayer):
     """A layer whose output neurons (``out_features`` channels) are one neuron family of the core."""
 
     def _init_neuron(self, neuron, out_features: int, surrogate, learn_beta, learn_threshold,
-                     fn: str) -> NeuronKind:
-        kind = neuron_kind(neuron, fn)
+                     fn: str, solver: str = "scan") -> NeuronKind:
+        self.solver = check_choice(solver, SOLVERS, fn, "solver")
+        kind = neuron_kind(neuron, fn, self.solver)
         self.neuron = freeze(neuron)
         self.surrogate = check_callable(surrogate, fn, "surrogate", expected="a spike function (e.g. "
                                         "tacjax.mlx.fast_sigmoid or tacjax.mlx.get_surrogate('atan'))")
@@ -32,9 +33,10 @@ class SpikingLayer(StreamingLayer):
             self.threshold = learned_param(neuron.threshold, out_features, fn, "threshold", unit=False)
         return kind
 
-    def neuron_kind(self) -> NeuronKind:
-        """The ``NeuronKind`` of this layer's neuron (``tacjax.mlx.nn._neuron.NEURONS``)."""
-        return neuron_kind(self.neuron, type(self).__name__)
+    def neuron_kind(self, *, streaming: bool = False) -> NeuronKind:
+        """The ``NeuronKind`` of this layer's neuron (``tacjax.mlx.nn._neuron.NEURONS``); ``PARALLEL_LIF`` for
+        ``solver="parallel"`` unless ``streaming`` (``step`` keeps ``lif_scan``)."""
+        return neuron_kind(self.neuron, type(self).__name__, "scan" if streaming else self.solver)
 
     def neuron_params(self):
         """The neuron parameters in use, with the learned ``beta`` (clipped to [0, 1]) and

@@ -40,19 +40,20 @@ class SpikingDense(SpikingLayer):
     """Dense layer (``weight`` ``[O, F]``, optional ``bias`` ``[O]``) + a spiking neuron over time.
 
     Args: as ``tacjax.nn.SpikingDense`` (``in_features``, ``out_features``, ``neuron``,
-    ``surrogate``, ``use_bias``, ``learn_beta``, ``learn_threshold``, ``kernel_init`` in the JAX
-    layout ``(F, O)``), plus ``key`` (an MLX PRNG key, optional) instead of ``rngs``.
+    ``surrogate``, ``use_bias``, ``learn_beta``, ``learn_threshold``, ``solver``, ``kernel_init``
+    in the JAX layout ``(F, O)``), plus ``key`` (an MLX PRNG key, optional) instead of ``rngs``.
 
     Call, ``step`` and ``initialize_carry((B,))`` as in ``tacjax.nn.SpikingDense``.
     """
 
     def __init__(self, in_features: int, out_features: int, *, neuron=LIFParams(),
                  surrogate: SpikeFn = fast_sigmoid, use_bias: bool = False, learn_beta: bool = False,
-                 learn_threshold: bool = False, kernel_init=default_kernel_init, key: mx.array | None = None):
+                 learn_threshold: bool = False, solver: str = "scan",
+                 kernel_init=default_kernel_init, key: mx.array | None = None):
         super().__init__()
         fn = "SpikingDense"
         init_dense(self, in_features, out_features, use_bias, kernel_init, key, fn)
-        self._init_neuron(neuron, self.out_features, surrogate, learn_beta, learn_threshold, fn)
+        self._init_neuron(neuron, self.out_features, surrogate, learn_beta, learn_threshold, fn, solver)
 
     def _frame_rank(self) -> int:
         return 2
@@ -64,6 +65,7 @@ class SpikingDense(SpikingLayer):
         fn = type(self).__name__
         current = dense_current(self, x, fn)
         self._check_carry(carry, tuple(current.shape[1:2]), fn)
-        spikes, membrane, state = run(self.neuron_kind(), self.neuron_params(), current, carry,
-                                      self.surrogate, return_membrane=return_membrane, need_state=need_state)
+        kind = self.neuron_kind(streaming=short_ok)
+        spikes, membrane, state = run(kind, self.neuron_params(), current, carry, self.surrogate,
+                                      return_membrane=return_membrane, need_state=need_state)
         return state, spikes, membrane
