@@ -93,9 +93,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["NIRNetwork", "from_nir"]
+__all__ = ["NIRNetwork", "from_nir", "to_nir"]
 
-_LAZY = {"from_nir": "tacjax.nir.loader", "NIRNetwork": "tacjax.nir.loader"}
+_LAZY = {"from_nir": "tacjax.nir.loader", "NIRNetwork": "tacjax.nir.loader", "to_nir": "tacjax.nir.export"}
 
 
 def __getattr__(name: str):
