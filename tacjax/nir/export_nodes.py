@@ -203,12 +203,13 @@ def _conv_node(b: Builder, weight, stride, pads, bias, spatial):
     else:
         node = nir.Conv2d(input_shape=spatial, weight=weight, stride=stride, padding=pads, dilation=1,
                           groups=groups, bias=bias)
+    node.output_type = {"output": np.array((c_out, *out))}  # nir 1.0 sizes both dims with kx
     return node, (c_out, *out)
 
 
 def _pool(b: Builder, layer, name: str, kind: str, window, strides, padding, n: int) -> None:
-    """Sum / mean / max (of spikes) pooling: ``SumPool2d``/``AvgPool2d`` in 2-D, a depthwise
-    ``Conv1d`` of ones (or ``1/k``) in 1-D; max is the sum then ``Threshold(0.5)``."""
+    """Sum / mean / max (of spikes) pooling: ``SumPool2d``/``AvgPool2d`` in 2-D, a ``Conv1d`` with
+    ones (or ``1/k``) from each channel to itself in 1-D; max is the sum then ``Threshold(0.5)``."""
     nir = require_nir()
     if kind == "max" and not b.binary:
         _fail(name, layer, "max-pool exports as SumPool2d then Threshold(0.5), exact only on binary "
@@ -222,9 +223,10 @@ def _pool(b: Builder, layer, name: str, kind: str, window, strides, padding, n: 
                                                                       strict=True))
         b.add(f"{name}.{kind}pool", cls(np.array(window), np.array(strides), np.array(pads)), (c, *out),
               binary=False)
-    else:
-        value = 1.0 / window[0] if kind == "avg" else 1.0
-        node, shape = _conv_node(b, np.full((c, 1, window[0]), value), strides, pads, None, spatial)
+    else:  # weight[c, c, :] = 1 (or 1/k): NIR 1.0's types ignore groups, so no depthwise conv
+        weight = np.zeros((c, c, window[0]))
+        weight[np.arange(c), np.arange(c)] = 1.0 / window[0] if kind == "avg" else 1.0
+        node, shape = _conv_node(b, weight, strides, pads, None, spatial)
         b.add(f"{name}.{kind}pool", node, shape, binary=False)
     if kind == "max":
         b.add(f"{name}.maxpool_threshold", nir.Threshold(np.full(b.shape, 0.5)), b.shape, binary=True)
