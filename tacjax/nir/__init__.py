@@ -1,4 +1,5 @@
-"""NIR interop: load graphs of the Neuromorphic Intermediate Representation (NIR 1.0.x) as tacjax networks.
+"""NIR interop: load graphs of the Neuromorphic Intermediate Representation (NIR 1.0.x) as tacjax networks,
+and export tacjax networks as NIR graphs.
 
 Needs the optional ``nir`` package (``pip install 'tacjax[nir]'``); ``import tacjax.nir`` works
 without it, and using a name below then raises an ImportError that says how to install it.
@@ -8,6 +9,10 @@ without it, and using a name below then raises an ImportError that says how to i
   functions: ``net.apply(params, x, state=None) -> (y [T, B, ...], final_state)``,
   ``net.step(params, state, x_t) -> (state, y_t)`` from ``net.init_state(B)``, ``net(x)``.
   The MLX twin is ``tacjax.mlx.nir.from_nir``.
+* ``to_nir(model, *, dt=1.0, input_shape=None, approximate_subtract=False) -> nir.NIRGraph``
+  (``tacjax.nir.export``): the semantics below read backwards, so that ``from_nir(to_nir(m),
+  dt=dt)`` gives ``m``'s outputs (tested equal, spike for spike). Exporting is JAX-side; an MLX
+  model exports after ``tacjax.mlx.convert`` to its JAX twin.
 
 Semantics (the contract; tested against a NumPy forward-Euler simulation)
 --------------------------------------------------------------------------
@@ -81,6 +86,41 @@ Input/Output   identities; a subgraph (``NIRGraph`` node) is inlined, names join
     neurons) norse fires 409 spikes and the loader 51 (32.7% of the 1200 entries differ); writing
     ``w_in = tau_syn/dt`` into the graph gives norse's spikes exactly. (norse before 1.0 drove the
     membrane with the previous step's current alone, the input arriving one step later.)
+* Export (``to_nir``), layer by layer: LIF ``beta < 1`` -> ``LIF(tau = dt/(1-beta), r = tau/dt,
+  v_leak, v_reset)``; ``beta = 1`` -> ``IF(r = 1/dt)``; reset "none" -> ``LI`` (``I``) then
+  ``Threshold``; synaptic -> ``CubaLIF(tau_syn = dt/(1-alpha), r = tau_mem/dt, w_in =
+  tau_syn/dt)`` (``CubaLI`` + ``Threshold`` for reset "none"); every threshold is written as
+  the largest float32 below tacjax's (``np.nextafter``), so NIR's ``v > thr`` is tacjax's
+  ``v >= thr`` and the loader's next float above gives tacjax's threshold back. Dense layers ->
+  ``Affine``/``Linear`` (``W = kernel.T``); ``LIReadout`` -> ``Affine`` + ``LI`` (``I`` for
+  beta 1); ``SpikingRecurrentDense`` -> ``Affine`` -> neuron and ``Linear(recurrent_kernel.T)``
+  from the neuron back into it (the loader delays the edge leaving the neuron: ``W_rec
+  z[t-1]``); convs -> ``Conv1d``/``Conv2d`` (HWIO -> ``(C_out, C_in, kx, ky)``, symmetric
+  padding only); a conv block's max-pool of spikes and ``MaxPool`` of spikes -> ``SumPool2d``
+  then ``Threshold(0.5)`` (exact on binary input; refused on other input); ``SumPool`` ->
+  ``SumPool2d``, ``AvgPool`` -> ``AvgPool2d`` (tacjax divides by the window, NIR's loader
+  multiplies by its inverse: equal for power-of-two windows, else within float32 rounding); 1-D
+  pools -> a ``Conv1d`` of ones (``1/k``) from each channel to itself; ``Flatten`` ->
+  ``Flatten`` in NIR's (C, H, W) order, the next dense layer's rows permuted to match (a
+  ``Linear`` permutation matrix when none follows); ``SpikingDropout`` -> nothing (eval).
+  Exactness: parameters round-trip bit for bit; a dense layer after a ``Flatten`` sums its
+  inputs in NIR's order, so in general its current can differ in the last float32 bit (no test
+  case flipped a spike). nir 1.0's own type inference sizes both conv dims with ``kx``:
+  ``to_nir`` sets conv output types itself, but ``nir.read`` with its type check refuses a
+  graph with a non-square kernel (``from_nir`` reads without it).
+* Export refusals (a ValueError naming the layer): the adaptive (ALIF) neuron (no NIR
+  primitive); reset "subtract" (NIR resets to a value) unless ``approximate_subtract=True``,
+  which writes reset to ``v_reset = 0``: on an ``MNISTNet`` (LIF beta 0.9, threshold 1, random
+  init, T = 25, B = 16 random rate-coded images) 8.2% of conv1's, 13.0% of conv2's and 6.1% of
+  the readout's spike entries differ (firing rates 0.52/0.47/0.050 with subtract, 0.46/0.43/0.033
+  exported; ``python scripts/nir_subtract_gap.py``); TAC-TP layers (a chunk current held over K steps:
+  NIR has no temporal aggregation or hold); a TAC collapse layer that is not the first layer.
+  A first TAC collapse layer (K > 1) exports as its chunk step (neuron ``beta**K``) and the graph
+  then runs one step per chunk: ``metadata["dt"] = K*dt``, and ``metadata["aggregate_k"]`` and
+  ``["aggregate_weights"]`` say how to aggregate the input: ``from_nir(g, dt=K*dt)(
+  tacjax.aggregate(x, K, weights=w))`` equals the model's output for T a multiple of K. Also
+  refused: asymmetric padding, per-channel ``beta`` mixing 1 and < 1, synaptic ``alpha`` or
+  ``beta`` equal to 1 (infinite time constants).
 * Nothing is dropped or approximated silently: an unsupported node type, a field that cannot be
   expressed (batched Affine weights, "same" padding with stride > 1, a delay that is not a whole
   number of steps, a time constant below ``dt``), parameters whose shape is not the node's input
@@ -93,9 +133,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["NIRNetwork", "from_nir"]
+__all__ = ["NIRNetwork", "from_nir", "to_nir"]
 
-_LAZY = {"from_nir": "tacjax.nir.loader", "NIRNetwork": "tacjax.nir.loader"}
+_LAZY = {"from_nir": "tacjax.nir.loader", "NIRNetwork": "tacjax.nir.loader", "to_nir": "tacjax.nir.export"}
 
 
 def __getattr__(name: str):
