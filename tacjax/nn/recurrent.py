@@ -52,6 +52,7 @@ class SpikingRecurrentDense(SpikingDense):
         self.recurrent_kernel = nnx.Param(recurrent_init(rngs.params(), (n, n), jnp.float32))
         self._init_neuron(neuron, n, surrogate, learn_beta, learn_threshold, fn)
 
-    def neuron_kind(self) -> NeuronKind:
-        """The recurrent LIF kind, bound to this layer's ``recurrent_kernel``."""
+    def neuron_kind(self, *, streaming: bool = False) -> NeuronKind:
+        """The recurrent LIF kind, bound to this layer's ``recurrent_kernel`` (one solver: the scan,
+        streaming or not)."""
         return rlif_kind(self.recurrent_kernel[...])

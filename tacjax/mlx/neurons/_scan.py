@@ -42,9 +42,9 @@ def initial_state(cls: type, state0, shape, dtype):
     return cls(*(_checks.param(f, dtype) for f in state0))
 
 
-def run_step(make_update: Callable, cls: type, state, x, fn: str):
-    """One step of ``make_update(dtype)`` (the update in that dtype) on ``state`` (checked to be a
-    ``cls`` of floating fields shaped like ``x``) and ``x``.
+def run_step(make_update: Callable, cls: type, state, x, fn: str, leaves: tuple = ()):
+    """One step of ``make_update(dtype, *leaves)`` (the update in that dtype) on ``state`` (checked
+    to be a ``cls`` of floating fields shaped like ``x``) and ``x``.
 
     The step is computed in float32 when every input is low precision; returns ``(state, s)``
     with each state field in the dtype it came in and the spikes in ``x``'s dtype.
@@ -52,7 +52,7 @@ def run_step(make_update: Callable, cls: type, state, x, fn: str):
     check_state(state, cls, x.shape, "state", fn)
     state = type(state)(*(_checks.asarray(f) for f in state))
     dtype = compute_dtype(mx.result_type(*state, x))
-    _, s, new = make_update(dtype)(type(state)(*(f.astype(dtype) for f in state)), x.astype(dtype))
+    _, s, new = make_update(dtype, *leaves)(type(state)(*(f.astype(dtype) for f in state)), x.astype(dtype))
     return type(state)(*(n.astype(f.dtype) for n, f in zip(new, state, strict=True))), s.astype(x.dtype)
 
 
@@ -73,30 +73,40 @@ def checkpoint_step(body: Callable) -> Callable:
     return mx.checkpoint(distinct)
 
 
-def scan_neuron(make_update: Callable, cls: type, x, state0, fn: str, *, return_membrane: bool, remat: bool,
-                unroll: int | bool | None):
-    """Run the update ``make_update(dtype)`` over the T steps of ``x``, from ``state0`` (a ``cls``
-    NamedTuple, checked against ``x``, or None for zeros), in ``dtype = compute_dtype(x.dtype)``.
+def scan_neuron(make_update: Callable, cls: type, x, state0, fn: str, *, leaves: tuple = (),
+                return_membrane: bool, remat: bool, unroll: int | bool | None):
+    """Run the update ``make_update(dtype, *leaves)`` over the T steps of ``x``, from ``state0`` (a
+    ``cls`` NamedTuple, checked against ``x``, or None for zeros), in ``dtype =
+    compute_dtype(x.dtype)``. ``leaves`` are the parameters (and weights) the update is built from.
 
     Returns ``(spikes, final_state)`` or ``(spikes, membrane)`` (``return_membrane``), every
     array in ``x``'s dtype; ``remat`` wraps the step in ``mx.checkpoint``, ``unroll`` is ignored.
+    Under ``remat`` the leaves that are arrays enter the checkpoint as arguments, since MLX's
+    checkpoint differentiates only its arguments (a captured parameter would get a zero gradient).
     """
     check_state(state0, cls, x.shape[1:], "state0", fn)
     unroll = scan_unroll(x.shape[0], unroll, fn)
     out_dtype = x.dtype
     dtype = compute_dtype(out_dtype)
-    update = make_update(dtype)
     state = initial_state(cls, state0, x.shape[1:], dtype)
+    arrays = tuple(i for i, p in enumerate(leaves) if isinstance(p, mx.array))
 
-    def body(state, xt):
-        h, s, state = update(state, xt.astype(dtype))
+    def body(state, xt, *values):
+        if remat:  # the array leaves come in as arguments (``values``)
+            full = list(leaves)
+            for i, value in zip(arrays, values, strict=True):
+                full[i] = value
+            h, s, state = make_update(dtype, *full)(state, xt.astype(dtype))
+        else:
+            h, s, state = update(state, xt.astype(dtype))
         return state, s.astype(out_dtype), h.astype(out_dtype)
 
-    if remat:
-        body = checkpoint_step(body)
+    update = None if remat else make_update(dtype, *leaves)
+    step = checkpoint_step(body) if remat else body
+    values = tuple(leaves[i] for i in arrays) if remat else ()
     spikes, membrane = [], []
     for t in range(x.shape[0]):
-        state, s, h = body(state, x[t])
+        state, s, h = step(state, x[t], *values)
         spikes.append(s)
         if return_membrane:
             membrane.append(h)

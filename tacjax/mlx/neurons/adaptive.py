@@ -76,11 +76,15 @@ def _validate(x, params: ALIFParams, fn: str, state_shape) -> None:
     _checks.check_floating(x, "x", fn)
 
 
-def _make_update(params: ALIFParams, surrogate: SpikeFn, dtype):
-    """The update ``(state, x) -> (h, s, state)`` with the parameters as arrays of ``dtype``."""
-    leaves = (params.beta, params.threshold, params.rho, params.b)
-    beta, thr, rho, b = (_checks.param(p, dtype) for p in leaves)
-    v_leak, v_reset = leaf(params.v_leak, dtype), leaf(params.v_reset, dtype)
+def _leaves(params: ALIFParams) -> tuple:
+    """The parameters the update is built from, in ``_make_update``'s order."""
+    return params.beta, params.threshold, params.rho, params.b, params.v_leak, params.v_reset
+
+
+def _make_update(params: ALIFParams, surrogate: SpikeFn, dtype, beta, thr, rho, b, v_leak, v_reset):
+    """The update ``(state, x) -> (h, s, state)`` with the parameters (``_leaves``) as ``dtype``."""
+    beta, thr, rho, b = (_checks.param(p, dtype) for p in (beta, thr, rho, b))
+    v_leak, v_reset = leaf(v_leak, dtype), leaf(v_reset, dtype)
 
     def update(state: ALIFState, x):
         theta = thr + b * state.a
@@ -112,7 +116,7 @@ def alif_step(
     surrogate = resolve_surrogate(surrogate, "alif_step")
     _validate(x, params, "alif_step", x.shape)
     update = functools.partial(_make_update, params, surrogate)
-    return run_step(update, ALIFState, state, x, "alif_step")
+    return run_step(update, ALIFState, state, x, "alif_step", _leaves(params))
 
 
 def alif_scan(
@@ -148,5 +152,6 @@ def alif_scan(
     surrogate = resolve_surrogate(surrogate, "alif_scan")
     _validate(x, params, "alif_scan", x.shape[1:])
     update = functools.partial(_make_update, params, surrogate)
-    return scan_neuron(update, ALIFState, x, state0, "alif_scan", return_membrane=return_membrane,
+    return scan_neuron(update, ALIFState, x, state0, "alif_scan", leaves=_leaves(params),
+                       return_membrane=return_membrane,
                        remat=remat, unroll=unroll)

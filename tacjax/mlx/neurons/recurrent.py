@@ -42,10 +42,16 @@ def _validate(x, w_rec, params: LIFParams, fn: str, state_shape) -> None:
     _checks.check_operand(w_rec, (n, n), "w_rec", fn, "(N, N) with N = x.shape[-1]")
 
 
-def _make_update(params: LIFParams, w_rec, surrogate: SpikeFn, dtype):
-    """The update ``(state, x) -> (h, s, state)`` with the parameters and ``w_rec`` as ``dtype``."""
-    beta, thr, w = (_checks.param(p, dtype) for p in (params.beta, params.threshold, w_rec))
-    v_leak, v_reset = leaf(params.v_leak, dtype), leaf(params.v_reset, dtype)
+def _leaves(params: LIFParams, w_rec) -> tuple:
+    """The parameters and weights the update is built from, in ``_make_update``'s order."""
+    return params.beta, params.threshold, params.v_leak, params.v_reset, w_rec
+
+
+def _make_update(params: LIFParams, surrogate: SpikeFn, dtype, beta, thr, v_leak, v_reset, w):
+    """The update ``(state, x) -> (h, s, state)`` with the parameters and ``w_rec`` (``_leaves``) as
+    ``dtype``."""
+    beta, thr, w = (_checks.param(p, dtype) for p in (beta, thr, w))
+    v_leak, v_reset = leaf(v_leak, dtype), leaf(v_reset, dtype)
 
     def update(state: RLIFState, x):
         h, s, v = integrate_fire_reset(state.v, x + state.s @ w, beta, thr, v_leak, v_reset, params.reset,
@@ -80,8 +86,8 @@ def rlif_step(
     _checks.check_min_rank(x, 1, "x", "rlif_step", "[..., N]")
     surrogate = resolve_surrogate(surrogate, "rlif_step")
     _validate(x, w_rec, params, "rlif_step", x.shape)
-    update = functools.partial(_make_update, params, w_rec, surrogate)
-    return run_step(update, RLIFState, state, x, "rlif_step")
+    update = functools.partial(_make_update, params, surrogate)
+    return run_step(update, RLIFState, state, x, "rlif_step", _leaves(params, w_rec))
 
 
 def rlif_scan(
@@ -118,6 +124,7 @@ def rlif_scan(
     _checks.check_min_rank(x, 2, "x", "rlif_scan", "[T, ..., N]")
     surrogate = resolve_surrogate(surrogate, "rlif_scan")
     _validate(x, w_rec, params, "rlif_scan", x.shape[1:])
-    update = functools.partial(_make_update, params, w_rec, surrogate)
-    return scan_neuron(update, RLIFState, x, state0, "rlif_scan", return_membrane=return_membrane,
+    update = functools.partial(_make_update, params, surrogate)
+    return scan_neuron(update, RLIFState, x, state0, "rlif_scan", leaves=_leaves(params, w_rec),
+                       return_membrane=return_membrane,
                        remat=remat, unroll=unroll)

@@ -73,10 +73,15 @@ def _validate(x, params: SynapticParams, fn: str, state_shape) -> None:
     _checks.check_floating(x, "x", fn)
 
 
-def _make_update(params: SynapticParams, surrogate: SpikeFn, dtype):
-    """The update ``(state, x) -> (h, s, state)`` with the parameters as arrays of ``dtype``."""
-    alpha, beta, thr = (_checks.param(p, dtype) for p in (params.alpha, params.beta, params.threshold))
-    v_leak, v_reset = leaf(params.v_leak, dtype), leaf(params.v_reset, dtype)
+def _leaves(params: SynapticParams) -> tuple:
+    """The parameters the update is built from, in ``_make_update``'s order."""
+    return params.alpha, params.beta, params.threshold, params.v_leak, params.v_reset
+
+
+def _make_update(params: SynapticParams, surrogate: SpikeFn, dtype, alpha, beta, thr, v_leak, v_reset):
+    """The update ``(state, x) -> (h, s, state)`` with the parameters (``_leaves``) as ``dtype``."""
+    alpha, beta, thr = (_checks.param(p, dtype) for p in (alpha, beta, thr))
+    v_leak, v_reset = leaf(v_leak, dtype), leaf(v_reset, dtype)
 
     def update(state: SynapticState, x):
         i = alpha * state.i + x
@@ -109,7 +114,7 @@ def synaptic_step(
     surrogate = resolve_surrogate(surrogate, "synaptic_step")
     _validate(x, params, "synaptic_step", x.shape)
     update = functools.partial(_make_update, params, surrogate)
-    return run_step(update, SynapticState, state, x, "synaptic_step")
+    return run_step(update, SynapticState, state, x, "synaptic_step", _leaves(params))
 
 
 def synaptic_scan(
@@ -145,5 +150,6 @@ def synaptic_scan(
     surrogate = resolve_surrogate(surrogate, "synaptic_scan")
     _validate(x, params, "synaptic_scan", x.shape[1:])
     update = functools.partial(_make_update, params, surrogate)
-    return scan_neuron(update, SynapticState, x, state0, "synaptic_scan", return_membrane=return_membrane,
+    return scan_neuron(update, SynapticState, x, state0, "synaptic_scan", leaves=_leaves(params),
+                       return_membrane=return_membrane,
                        remat=remat, unroll=unroll)

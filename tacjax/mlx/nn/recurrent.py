@@ -39,6 +39,7 @@ class SpikingRecurrentDense(SpikingDense):
         self.recurrent_kernel = recurrent_init(rec_key, (n, n), mx.float32)
         self._init_neuron(neuron, n, surrogate, learn_beta, learn_threshold, fn)
 
-    def neuron_kind(self) -> NeuronKind:
-        """The recurrent LIF kind, bound to this layer's ``recurrent_kernel``."""
+    def neuron_kind(self, *, streaming: bool = False) -> NeuronKind:
+        """The recurrent LIF kind, bound to this layer's ``recurrent_kernel`` (one solver: the scan,
+        streaming or not)."""
         return rlif_kind(self.recurrent_kernel)
