@@ -34,6 +34,12 @@ def _chain(model, prefix: str) -> list[tuple[str, object]]:
     return out
 
 
+def _is_dropout(layer) -> bool:
+    from tacjax.nn import SpikingDropout
+
+    return isinstance(layer, SpikingDropout)
+
+
 def _nir_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     """A per-sample channels-last shape as NIR's type: ``(*S, C)`` -> ``(C, *S)``."""
     return (shape[-1], *shape[:-1]) if len(shape) >= 2 else shape
@@ -45,7 +51,7 @@ def _input_shape(model, layers, input_shape) -> tuple[int, ...]:
     if hasattr(model, "in_size") and hasattr(model, "in_channels"):
         fixed = (model.in_size, model.in_size, model.in_channels)
     else:
-        first = next((layer for _, layer in layers if not hasattr(layer, "rate")), None)
+        first = next((layer for _, layer in layers if not _is_dropout(layer)), None)
         if first is not None and hasattr(first, "kernel") and np.ndim(first.kernel[...]) == 2:
             fixed = (first.in_features,)
     if input_shape is None:
@@ -69,7 +75,7 @@ def _tac_plan(layers) -> tuple[str | None, int, np.ndarray | None]:
     """The name, K and aggregation weights of a TAC collapse first layer (else None, 1, None);
     a ValueError naming the layer for every other TAC / TAC-TP layer with K > 1."""
     tac_name, k, weights = None, 1, None
-    weighted = [(i, n, layer) for i, (n, layer) in enumerate(layers) if not hasattr(layer, "rate")]
+    weighted = [(i, n, layer) for i, (n, layer) in enumerate(layers) if not _is_dropout(layer)]
     for i, name, layer in weighted:
         mode, lk = getattr(layer, "mode", "baseline"), getattr(layer, "k", 1)
         if mode == "baseline" or lk == 1:
