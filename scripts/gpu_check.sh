@@ -5,7 +5,7 @@
 #   bash scripts/gpu_check.sh --cpu-smoke [OUT_DIR]      # the same steps at tiny sizes on the CPU
 #   GPU_CHECK_DRY_RUN=1 bash scripts/gpu_check.sh ...    # same as --cpu-smoke
 #
-# Steps (each with a time limit, 500 s together; a failed step is recorded and the next one still runs):
+# Steps (each with a time limit, 480 s together; a failed step is recorded and the next one still runs):
 #   1. python: $GPU_CHECK_PYTHON if set; else python3 when its JAX already sees a GPU; else a fresh venv
 #      ($GPU_CHECK_VENV, default .venv-gpu) with `pip install -e '.[cuda]'` (needs PyPI; stops otherwise)
 #   2. device: jax.devices() and tacjax.runtime.describe() -> device.json (stops unless the backend is gpu)
@@ -114,7 +114,7 @@ else
 fi
 step bench_tac 65 "$OUT/bench_tac.md" "$PY" scripts/bench_tac.py --configs default "${TAC_ARGS[@]}" \
   --out "$OUT/bench_tac.json"
-step bench_peers 175 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
+step bench_peers 155 "$OUT/bench_peers.log" "$PY" scripts/bench_peers.py "${PEER_ARGS[@]}" --out "$OUT/peers"
 if [ -f scripts/bench_neurons.py ]; then
   NEURON_ARGS=()
   HELP=$(timeout 60 "$PY" scripts/bench_neurons.py --help 2>&1)
