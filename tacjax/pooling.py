@@ -43,13 +43,13 @@ def _pool(x, window, strides, padding, spatial_dims: int, kind: str, fn: str) ->
     lead = x.shape[: -(n + 1)]
     xf = x.reshape((math.prod(lead),) + frame)  # T (and B) folded into one batch axis
     if strides == window and not any(lo or hi for lo, hi in pads):
-        xf = xf[(slice(None), *(slice(0, o * k) for o, k in zip(sizes, window, strict=True)))]
-        split = [d for o, k in zip(sizes, window, strict=True) for d in (o, k)]
-        xr = xf.reshape((xf.shape[0], *split, frame[-1]))
-        axes = tuple(range(2, 2 * n + 1, 2))
         if kind == "max" and n == 2 and window[0] == window[1]:
             y = _square_max_pool(xf, window[0])  # same value and gradient, cheaper backward
         else:
+            xf = xf[(slice(None), *(slice(0, o * k) for o, k in zip(sizes, window, strict=True)))]
+            split = [d for o, k in zip(sizes, window, strict=True) for d in (o, k)]
+            xr = xf.reshape((xf.shape[0], *split, frame[-1]))
+            axes = tuple(range(2, 2 * n + 1, 2))
             y = xr.max(axis=axes) if kind == "max" else xr.sum(axis=axes)
     else:
         init, op = (-jnp.inf, jax.lax.max) if kind == "max" else (0.0, jax.lax.add)

@@ -89,21 +89,24 @@ def scan_neuron(make_update: Callable, cls: type, x, state0, fn: str, *, leaves:
     out_dtype = x.dtype
     dtype = compute_dtype(out_dtype)
     state = initial_state(cls, state0, x.shape[1:], dtype)
-    arrays = tuple(i for i, p in enumerate(leaves) if isinstance(p, mx.array))
 
-    def body(state, xt, *values):
-        if remat:  # the array leaves come in as arguments (``values``)
+    def apply(update, state, xt):
+        h, s, state = update(state, xt.astype(dtype))
+        return state, s.astype(out_dtype), h.astype(out_dtype)
+
+    if remat:  # the array leaves enter the checkpoint as arguments (``values``)
+        arrays = [i for i, p in enumerate(leaves) if isinstance(p, mx.array)]
+
+        def body(state, xt, *values):
             full = list(leaves)
             for i, value in zip(arrays, values, strict=True):
                 full[i] = value
-            h, s, state = make_update(dtype, *full)(state, xt.astype(dtype))
-        else:
-            h, s, state = update(state, xt.astype(dtype))
-        return state, s.astype(out_dtype), h.astype(out_dtype)
+            return apply(make_update(dtype, *full), state, xt)
 
-    update = None if remat else make_update(dtype, *leaves)
-    step = checkpoint_step(body) if remat else body
-    values = tuple(leaves[i] for i in arrays) if remat else ()
+        step, values = checkpoint_step(body), tuple(leaves[i] for i in arrays)
+    else:
+        update = make_update(dtype, *leaves)
+        step, values = (lambda state, xt: apply(update, state, xt)), ()
     spikes, membrane = [], []
     for t in range(x.shape[0]):
         state, s, h = step(state, x[t], *values)
