@@ -20,10 +20,19 @@ from tacjax.common.checks import check_state_shape  # noqa: F401  (re-exported f
 from tacjax.common.neurons import apply_reset, fire, leaky_integrate  # noqa: F401  (re-exported)
 from tacjax.surrogate import _resolve_surrogate as resolve_surrogate  # noqa: F401  (re-exported)
 
-# On CPU (XLA, 2 cores, B=128 x 14x14x64) a rolled scan step cost ~3 ms where a fully unrolled one
-# cost ~0.6 ms for T <= 8; at T = 16 the full unroll was slower than the loop, and partial unrolls were
-# slower than both. Hence: unroll fully up to this many steps.
+# When ``unroll=None`` fully unrolls a time loop (straight-line code that XLA fuses into one pass).
+# Measured on CPU (XLA, 2-core EPYC with AVX-512, forward + backward, B = 64, float32):
+# * the fused LIF loop (``lif_scan``): unrolled T = 4 was 1.6-1.8x faster than the rolled loop for
+#   states of 28x28x32, 14x14x64 and 16x16x32; at T = 8 it was never faster (0.9-1.1x at those sizes);
+# * the ``lax.scan`` neurons (synaptic, adaptive, ...): unrolled was 2-4x faster up to T = 8 at 28x28x32;
+# * both: with fewer than 16 entries on the state's last axis (16x16x8, 32x32x8, 8x8x8) the unrolled
+#   loop was 2-7x *slower* (at T = 8 the LIF gradient took 22 ms instead of 3), so those keep the loop.
+# ``scripts/bench_unroll.py`` measures it.
 FULL_UNROLL_MAX_STEPS = 8
+#: The fused LIF loop's limit (its rolled loop is cheaper per step than ``lax.scan``'s).
+LIF_FULL_UNROLL_MAX_STEPS = 4
+#: Fewest entries on the state's last axis for a full unroll (16 float32 lanes of AVX-512).
+FULL_UNROLL_MIN_LANES = 16
 
 
 def check_params(params, cls: type, rules: dict[str, dict], state_shape, fn: str) -> None:
@@ -54,10 +63,18 @@ def reset_membrane(h, s, threshold, reset: str, detach: bool, v_reset=None):
     return apply_reset(h, jax.lax.stop_gradient(s) if detach else s, threshold, reset, v_reset)
 
 
-def scan_unroll(num_steps: int, unroll, fn: str) -> int | bool:
-    """The ``lax.scan`` unroll for ``unroll``: None picks full unroll for ``T <= 8``, else 1."""
+def state_lanes(state_shape) -> int:
+    """Entries on the last axis of a state of shape ``state_shape`` (1 for a scalar state)."""
+    return int(state_shape[-1]) if len(state_shape) else 1
+
+
+def scan_unroll(num_steps: int, unroll, fn: str, *, lanes: int,
+                max_steps: int = FULL_UNROLL_MAX_STEPS) -> int | bool:
+    """The loop unroll for ``unroll``: None picks a full unroll (``num_steps``) when ``T <= max_steps``
+    and the state's last axis has ``lanes >= FULL_UNROLL_MIN_LANES`` entries (``state_lanes``), else
+    1 (measurements above ``FULL_UNROLL_MAX_STEPS``); a bool or a positive int is returned as given."""
     if unroll is None:
-        return num_steps if num_steps <= FULL_UNROLL_MAX_STEPS else 1
+        return num_steps if num_steps <= max_steps and lanes >= FULL_UNROLL_MIN_LANES else 1
     if isinstance(unroll, bool):
         return unroll
     return _checks.check_int(unroll, fn, "unroll")

@@ -16,7 +16,14 @@ import jax
 import jax.numpy as jnp
 
 from tacjax.common.neurons import check_state
-from tacjax.neurons._common import compute_dtype, fire, leaky_integrate, reset_membrane, scan_unroll
+from tacjax.neurons._common import (
+    compute_dtype,
+    fire,
+    leaky_integrate,
+    reset_membrane,
+    scan_unroll,
+    state_lanes,
+)
 
 
 def integrate_fire_reset(v, x, beta, threshold, v_leak, v_reset, reset: str, detach: bool, surrogate):
@@ -59,7 +66,7 @@ def scan_neuron(make_update: Callable, cls: type, x, state0, fn: str, *, return_
     array in ``x``'s dtype; ``remat`` checkpoints the body, ``unroll`` is ``lax.scan``'s.
     """
     check_state(state0, cls, x.shape[1:], "state0", fn)
-    unroll = scan_unroll(x.shape[0], unroll, fn)
+    unroll = scan_unroll(x.shape[0], unroll, fn, lanes=state_lanes(x.shape[1:]))
     out_dtype = x.dtype
     dtype = compute_dtype(out_dtype)
     update = make_update(dtype)

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from tacjax import _checks
 from tacjax.common import docs
 from tacjax.common.neurons import LI_RULES
-from tacjax.neurons._common import check_state_shape, compute_dtype, scan_unroll
+from tacjax.neurons._common import check_state_shape, compute_dtype, scan_unroll, state_lanes
 
 __doc__ += docs.LI + docs.PRECISION
 
@@ -61,7 +61,7 @@ def li_scan(x: jax.Array, beta: Any = 0.9, *, v0: jax.Array | None = None) -> tu
     Returns:
         ``(membrane, v_final)``: the membrane ``[T, ...]`` and its last step ``x.shape[1:]``, in
         ``x``'s dtype (integrated in float32 for low-precision input). The loop is fully unrolled
-        for ``T <= 8``, as ``lif_scan``'s default.
+        for ``T <= 8`` when the state's last axis has >= 16 entries (``tacjax.neurons._common``).
     """
     x = jnp.asarray(x)
     _checks.check_min_rank(x, 1, "x", "li_scan", "[T, ...]")
@@ -77,5 +77,6 @@ def li_scan(x: jax.Array, beta: Any = 0.9, *, v0: jax.Array | None = None) -> tu
         return v, v.astype(x.dtype)
 
     v = jnp.zeros(x.shape[1:], dtype) if v0 is None else jnp.asarray(v0, dtype)
-    v_final, membrane = jax.lax.scan(body, v, x, unroll=scan_unroll(x.shape[0], None, "li_scan"))
+    v_final, membrane = jax.lax.scan(body, v, x, unroll=scan_unroll(x.shape[0], None, "li_scan",
+                                                                         lanes=state_lanes(x.shape[1:])))
     return membrane, v_final.astype(x.dtype)

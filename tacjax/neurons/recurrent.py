@@ -107,8 +107,9 @@ def rlif_scan(
         return_membrane: if True return the membrane trace before reset ``[T, ..., N]`` instead
             of the final state.
         remat: rematerialise the scan body in the backward pass (``jax.checkpoint``).
-        unroll: ``lax.scan`` unroll factor (a positive int or a bool); None picks as
-            ``lif_scan`` does (full unroll for ``T <= 8``, else 1).
+        unroll: ``lax.scan`` unroll factor (a positive int or a bool); None: a full unroll
+            for ``T <= 8`` when the state's last axis has >= 16 entries, else 1 (measured in
+            ``tacjax.neurons._common``).
 
     Returns:
         ``(spikes, RLIFState(v[T-1], s[T-1]))`` with spikes ``[T, ..., N]`` and each state field
