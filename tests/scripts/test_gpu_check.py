@@ -25,6 +25,7 @@ def test_gpu_check_cpu_smoke(tmp_path):
     assert steps == {"device": 0, "tests": 0, "bench_tac": 0, "bench_peers": 0, "bench_neurons": 0,
                      "bench_lif_parallel": 0}, steps
     assert rec["device"]["backend"] == "cpu"
+    assert (rec["device"]["tcmalloc"], rec["device"]["eigen_conv"]) == (False, False)  # no CPU setting
     med = rec["bench_tac"]["default"]["workloads"]["a"]["median_ms"]
     assert med["fwd_bwd/folded"] > 0 and med["fwd/tac_k2"] > 0
     (name, recs), = rec["peers"]["workloads"].items()
