@@ -47,9 +47,14 @@ bench-peers: install system-deps
 lint: install
 	$(VENV)/bin/ruff check tacjax tests scripts
 
+# The tests run with tcmalloc preloaded when it is installed (about 15% faster; found on the paths
+# that tacjax.runtime.find_tcmalloc searches) and without it otherwise; they never set XLA_FLAGS.
+TCMALLOC := $(firstword $(wildcard /usr/lib/*-linux-gnu/libtcmalloc_minimal.so.4 \
+	/usr/lib/libtcmalloc_minimal.so.4 /usr/lib64/libtcmalloc_minimal.so.4))
+
 test: install
 	$(VENV)/bin/ruff check tacjax tests scripts
-	$(PY) -m pytest -q -n 2 tests
+	$(if $(TCMALLOC),LD_PRELOAD=$(TCMALLOC)$${LD_PRELOAD:+:$$LD_PRELOAD}) $(PY) -m pytest -q -n 2 tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

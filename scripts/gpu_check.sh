@@ -4,6 +4,8 @@
 #   bash scripts/gpu_check.sh [OUT_DIR]                  # default OUT_DIR: results/gpu
 #   bash scripts/gpu_check.sh --cpu-smoke [OUT_DIR]      # the same steps at tiny sizes on the CPU
 #   GPU_CHECK_DRY_RUN=1 bash scripts/gpu_check.sh ...    # same as --cpu-smoke
+#   GPU_CHECK_ARGS_ONLY="bench_peers ..." bash ...        # those benchmark steps only check their
+#                                                         # arguments (scripts/peers/args_only.py)
 #
 # Steps (each with a time limit, 480 s together; a failed step is recorded and the next one still runs):
 #   1. python: $GPU_CHECK_PYTHON if set; else python3 when its JAX already sees a GPU; else a fresh venv
@@ -36,11 +38,15 @@ note() { printf '\n=== %s\n' "$*"; }
 step() {
   local name=$1 limit=$2 log=$3 t0 rc
   shift 3
+  local why=""
+  if [[ " ${GPU_CHECK_ARGS_ONLY:-} " == *" $name "* ]]; then  # "$PY" SCRIPT ARGS: parse ARGS, run nothing
+    set -- "$1" scripts/peers/args_only.py "${@:2}"
+    why="arguments checked only (GPU_CHECK_ARGS_ONLY)"
+  fi
   note "$name (limit ${limit}s)"
   t0=$(date +%s)
   timeout --kill-after=10 "$limit" "$@" 2> >(tee "${log%.*}.err" >&2) | tee "$log"
   rc=${PIPESTATUS[0]}
-  local why=""
   [ "$rc" = 124 ] && why="timed out after ${limit}s"
   printf '%s\t%s\t%s\t%s\n' "$name" "$rc" "$(( $(date +%s) - t0 ))" "$why" >>"$OUT/steps.tsv"
   [ "$rc" = 0 ] || FAILED=1

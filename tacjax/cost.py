@@ -256,22 +256,21 @@ def mnist_specs(num_steps: int = 16, modes: Sequence[str] = ("baseline", "baseli
 def specs_from_model(model, x) -> list[LayerSpec]:
     """Specs of a ``tacjax.models.ConvSNN`` (e.g. ``MNISTNet``) with rates measured on input ``x``.
 
-    Shapes come from ``jax.eval_shape`` of the model's forward pass; the input spike rates of each
-    layer (``"input"``, ``"conv1"`` .. after pooling) from one real forward pass on ``x``
-    ``[T, B, H, W, C]``.
+    Shapes and the input spike rates of each layer (``"input"``, ``"conv1"`` .. after pooling) come
+    from one jitted forward pass on ``x`` ``[T, B, H, W, C]``.
     """
-    import jax
     import jax.numpy as jnp
 
-    shapes = jax.eval_shape(lambda a: model(a, return_stats=True).stats, x)
-    stats = model(x, return_stats=True).stats
+    from tacjax.models import _stats_jitted
+
+    stats = _stats_jitted(model, x)
     names = ["input"] + [f"conv{i + 1}" for i in range(model.num_layers)]
     rates = {}
     for i in range(model.num_layers):
         rates[f"conv{i + 1}"] = float(jnp.mean(stats[names[i]]))
     rates["fc"] = float(jnp.mean(stats[names[-1]]))
-    last = shapes[names[-1]].shape
-    pool = model.in_size // shapes["conv1"].shape[2] if model.num_layers else 1
+    last = stats[names[-1]].shape
+    pool = model.in_size // stats["conv1"].shape[2] if model.num_layers else 1
     specs = mnist_specs(x.shape[0], [c.mode for c in model.convs()], [c.k for c in model.convs()],
                         rates, in_size=model.in_size, channels=[c.out_features for c in model.convs()],
                         num_classes=model.num_classes, pool=pool, in_channels=model.in_channels)

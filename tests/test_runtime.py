@@ -60,8 +60,10 @@ def test_pin_threads_in_a_child_process():
 
 def test_probe_describes_a_fresh_process_with_the_given_environment():
     root = str(Path(__file__).resolve().parents[1])
-    env = rt.tuned_environ({**os.environ, "PYTHONPATH": root}, tcmalloc=False)
+    base = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # `make test` may preload tcmalloc
+    env = rt.tuned_environ({**base, "PYTHONPATH": root}, tcmalloc=False)
     d = rt.probe(env)
     assert d["backend"] == "cpu" and d["eigen_conv"] is True and rt.TUNED_XLA_FLAG in d["xla_flags"]
+    assert d["tcmalloc"] is False and d["config"] == "partial"  # this process's preload is not inherited
     with pytest.raises(RuntimeError, match="probe: .* failed"):
         rt.probe(env, python="false")

@@ -102,8 +102,9 @@ def check_batch(x, model, fn: str) -> jax.Array:
 
 
 def _network_stats(model, x) -> dict:
-    out = model(x, return_stats=True)
-    return out.stats if hasattr(out, "stats") else out[-1]  # NetworkOutput, or (spikes, stats) before it
+    from tacjax.models import _stats_jitted
+
+    return _stats_jitted(model, x)
 
 
 @functools.partial(jax.jit, static_argnames=("z",))
@@ -123,8 +124,8 @@ def order_profile(model, x, *, key: jax.Array | None = None, seed: int = 0, z: f
         z: significance margin of the statistics, in null standard deviations (``order_scores``).
 
     Returns:
-        ``OrderProfile``. Not jittable as a whole (it runs the model eagerly and returns NumPy);
-        each layer's scoring is one jitted call.
+        ``OrderProfile``. Not jittable as a whole (it returns NumPy); the forward pass is one jitted
+        call, and so is each layer's scoring.
     """
     model = baseline_model(model, seed=seed)
     x = check_batch(x, model, "tacjax.plan")

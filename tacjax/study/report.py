@@ -152,7 +152,9 @@ def _save(fig, path: str) -> str:
 
 
 def _network_stats(model, x) -> dict:
-    return model(x, return_stats=True).stats
+    from tacjax.models import _stats_jitted
+
+    return _stats_jitted(model, x)
 
 
 def plots(results: dict, out_dir: str | os.PathLike, raster) -> list[str]:

@@ -1,10 +1,17 @@
-"""scripts/gpu_check.sh: shell syntax, and its CPU smoke run (the GPU run's steps at tiny sizes)."""
+"""scripts/gpu_check.sh: shell syntax, and its CPU smoke run (the GPU run's steps at tiny sizes).
+
+The smoke run runs bench_neurons (the quickest benchmark step) end to end; bench_tac, bench_peers and
+bench_lif_parallel, which have their own smoke tests in this folder at the same or larger sizes, only
+pass the arguments gpu_check.sh gives them through their own parsers (scripts/peers/args_only.py).
+"""
 
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gpu_check.sh"
@@ -16,7 +23,8 @@ def test_gpu_check_syntax():
 
 def test_gpu_check_cpu_smoke(tmp_path):
     out = tmp_path / "gpu"
-    env = dict(os.environ, GPU_CHECK_PYTHON=sys.executable)
+    args_only = ("bench_tac", "bench_peers", "bench_lif_parallel")
+    env = dict(os.environ, GPU_CHECK_PYTHON=sys.executable, GPU_CHECK_ARGS_ONLY=" ".join(args_only))
     proc = subprocess.run(["bash", str(SCRIPT), "--cpu-smoke", str(out)], capture_output=True, text=True,
                           timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -25,12 +33,30 @@ def test_gpu_check_cpu_smoke(tmp_path):
     assert steps == {"device": 0, "tests": 0, "bench_tac": 0, "bench_peers": 0, "bench_neurons": 0,
                      "bench_lif_parallel": 0}, steps
     assert rec["device"]["backend"] == "cpu"
-    med = rec["bench_tac"]["default"]["workloads"]["a"]["median_ms"]
-    assert med["fwd_bwd/folded"] > 0 and med["fwd/tac_k2"] > 0
-    (name, recs), = rec["peers"]["workloads"].items()
-    assert name.startswith("Linear+LIF N=32") and [r["status"] for r in recs] == ["ok", "ok"]
+    assert (rec["device"]["tcmalloc"], rec["device"]["eigen_conv"]) == (False, False)  # no CPU setting
+    neurons = rec["bench_neurons"]  # the real step: gpu_check found --out and --quick in its --help
+    assert neurons["config"]["steps"] == 20 and neurons["results"]["fwd_bwd/alif"]["median_ms"] > 0
+    notes = {s["step"]: s["note"] for s in rec["steps"]}
+    assert notes["bench_neurons"] == "" and all(
+        notes[n] == "arguments checked only (GPU_CHECK_ARGS_ONLY)" for n in args_only), notes
+    assert [rec[n] for n in ("bench_tac", "peers", "bench_lif_parallel")] == [None] * 3  # nothing ran
     md = (out / "gpu_check.md").read_text()
-    assert md.startswith("# GPU check") and "| fwd_bwd | 2 |" in md and "| tacjax baseline |" in md
+    assert md.startswith("# GPU check") and "| alif |" in md and "(peers/peers.md missing)" in md
+    assert "args_only: scripts/bench_tac.py accepts --configs default --workloads a --batch 1 " in md
+    assert "args_only: scripts/bench_lif_parallel.py accepts --quick --out " in md
+
+@pytest.mark.parametrize("args, rc, msg", [
+    (["--quick", "--steps", "8"], 0, "args_only: scripts/bench_lif_parallel.py accepts --quick --steps 8"),
+    (["--quick", "--no-such-flag"], 2, "error: unrecognized arguments: --no-such-flag"),
+    (["--steps", "eight"], 2, "error: argument --steps"),
+])
+def test_args_only_parses_with_the_scripts_own_parser_and_runs_nothing(tmp_path, args, rc, msg):
+    out = tmp_path / "lifp.json"
+    cmd = [sys.executable, "scripts/peers/args_only.py", "scripts/bench_lif_parallel.py", *args,
+           "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == rc and msg in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert not out.exists()
 
 
 def test_gpu_summary_reads_steps_and_junit(tmp_path):
