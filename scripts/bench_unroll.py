@@ -47,7 +47,12 @@ def measure(shape: tuple[int, ...], num_steps: int, reps: int) -> list[dict]:
     import jax
     import numpy as np
 
-    from tacjax.neurons._common import LIF_FULL_UNROLL_MAX_STEPS, scan_unroll, state_lanes
+    from tacjax.neurons._common import (
+        FULL_UNROLL_MAX_STEPS,
+        LIF_FULL_UNROLL_MAX_STEPS,
+        scan_unroll,
+        state_lanes,
+    )
 
     rng = np.random.default_rng(0)
     x = jax.numpy.asarray(rng.normal(0.3, 0.5, (num_steps, *shape)), jax.numpy.float32)
@@ -62,7 +67,7 @@ def measure(shape: tuple[int, ...], num_steps: int, reps: int) -> list[dict]:
             times[key].append(time.perf_counter() - t0)
     rows = []
     for n in ("lif", "synaptic"):
-        max_steps = {"lif": LIF_FULL_UNROLL_MAX_STEPS}.get(n, 8)
+        max_steps = LIF_FULL_UNROLL_MAX_STEPS if n == "lif" else FULL_UNROLL_MAX_STEPS
         picked = scan_unroll(num_steps, None, n, lanes=state_lanes(shape), max_steps=max_steps)
         loop, full = (1e3 * statistics.median(times[(n, u)]) for u in (1, num_steps))
         same = abs(losses[(n, 1)] - losses[(n, num_steps)]) <= 1e-4 * (1 + abs(losses[(n, 1)]))

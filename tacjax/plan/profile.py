@@ -101,12 +101,6 @@ def check_batch(x, model, fn: str) -> jax.Array:
     return x
 
 
-def _network_stats(model, x) -> dict:
-    from tacjax.models import _stats_jitted
-
-    return _stats_jitted(model, x)
-
-
 @functools.partial(jax.jit, static_argnames=("z",))
 def _scores_all_k(gram: jax.Array, key: jax.Array, z: float) -> tuple:
     ks = jnp.arange(1, gram.shape[-1] + 1)
@@ -130,7 +124,9 @@ def order_profile(model, x, *, key: jax.Array | None = None, seed: int = 0, z: f
     model = baseline_model(model, seed=seed)
     x = check_batch(x, model, "tacjax.plan")
     key = jax.random.key(0) if key is None else key
-    stats = _network_stats(model, x.astype(jnp.float32))
+    from tacjax.models import _stats_jitted
+
+    stats = _stats_jitted(model, x.astype(jnp.float32))
     layers = (*(f"conv{i + 1}" for i in range(model.num_layers)), "fc")
     inputs = ("input", *layers[:-1])
     scores = {s: [] for s in STATISTICS}

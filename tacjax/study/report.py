@@ -151,12 +151,6 @@ def _save(fig, path: str) -> str:
     return atomic_write_bytes(path, buf.getvalue())
 
 
-def _network_stats(model, x) -> dict:
-    from tacjax.models import _stats_jitted
-
-    return _stats_jitted(model, x)
-
-
 def plots(results: dict, out_dir: str | os.PathLike, raster) -> list[str]:
     """Accuracy and speed-up vs K per data set, and a spike raster; return the PNG paths (written atomically),
     followed by the automatic plans' profile plots (written when the plans were made).
@@ -202,8 +196,10 @@ def plots(results: dict, out_dir: str | os.PathLike, raster) -> list[str]:
         written.append(_save(fig, os.path.join(out_dir, f"{name}_acc_speedup_vs_k.png")))
         plt.close(fig)
     if raster is not None:
+        from tacjax.models import _stats_jitted
+
         name, (model, x) = raster
-        stats = _network_stats(model, x)
+        stats = _stats_jitted(model, x)
         fig, axes = plt.subplots(1, len(stats), figsize=(3 * len(stats), 3.5))
         for ax, (layer, s) in zip(axes, stats.items(), strict=True):
             s = np.asarray(s)[:, 0].reshape(s.shape[0], -1)

@@ -72,19 +72,17 @@ def test_lif_unrolled_equals_loop(reset, membrane):
     assert float(jnp.sum(results[True][0])) > 0 and float(jnp.abs(results[True][2]).sum()) > 0
 
 
-def _family_cases():
-    n = 5
-    w_rec = jnp.asarray(np.random.default_rng(3).normal(0, 0.3, (n, n)), jnp.float32)
-    return {
-        "synaptic": lambda x, u: tj.synaptic_scan(x, tj.SynapticParams(), unroll=u)[0],
-        "alif": lambda x, u: tj.alif_scan(x, tj.ALIFParams(), unroll=u)[0],
-        "rlif": lambda x, u: tj.rlif_scan(x, w_rec, unroll=u)[0],
-    }
+_W_REC = np.random.default_rng(3).normal(0, 0.3, (5, 5)).astype(np.float32)
+_FAMILIES = {
+    "synaptic": lambda x, u: tj.synaptic_scan(x, tj.SynapticParams(), unroll=u)[0],
+    "alif": lambda x, u: tj.alif_scan(x, tj.ALIFParams(), unroll=u)[0],
+    "rlif": lambda x, u: tj.rlif_scan(x, jnp.asarray(_W_REC), unroll=u)[0],
+}
 
 
 @pytest.mark.parametrize("family", ["synaptic", "alif", "rlif"])
 def test_scan_families_unrolled_equal_loop(family):
-    fn = _family_cases()[family]
+    fn = _FAMILIES[family]
     x, w = _inputs(6, (3, 5), seed=7)
     got = {}
     for unroll in (True, 1):
