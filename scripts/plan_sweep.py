@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
@@ -40,25 +39,6 @@ DEFAULT_PLANS = (
 )
 #: ``--quick``'s plans (the smoke protocol has T = 4).
 QUICK_PLANS = ("b-b-b", "b-tp4-tac2")
-_TOKEN = re.compile(r"^(b|tac(\d+)|tp(\d+))$")
-
-
-def parse_plan(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """``"b-tp16-tac2"`` -> ``(("baseline", "tac_tp", "tac"), (1, 16, 2))``; ValueError naming the token."""
-    modes, ks = [], []
-    for tok in text.split("-"):
-        m = _TOKEN.match(tok)
-        if not m:
-            raise ValueError(f"plan_sweep: plan {text!r} has token {tok!r}; expected b, tacK or tpK "
-                             "(K >= 1).")
-        k = int(m.group(2) or m.group(3) or 1)
-        if k < 1:
-            raise ValueError(f"plan_sweep: plan {text!r} has K = {k} in {tok!r}; expected K >= 1.")
-        modes.append("baseline" if tok == "b" else "tac" if m.group(2) else "tac_tp")
-        ks.append(k)
-    return tuple(modes), tuple(ks)
-
-
 def _build(p, modes, ks, seed):
     from flax import nnx
 
@@ -168,7 +148,9 @@ def main(argv: list[str] | None = None) -> dict:
     p = dict(PROTOCOLS["smoke" if args.quick else "default"]["synthetic"])
     try:
         names = QUICK_PLANS if args.quick and args.plans == list(DEFAULT_PLANS) else args.plans
-        plans = {name: parse_plan(name) for name in names}
+        from tacjax.plan import parse_plan_name
+
+        plans = {name: parse_plan_name(name) for name in names}
         for name, (modes, ks) in plans.items():
             if len(modes) != len(p["channels"]):
                 raise ValueError(f"plan_sweep: plan {name!r} has {len(modes)} layers; the network has "

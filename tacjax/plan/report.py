@@ -1,4 +1,5 @@
-"""A plan for people: a Markdown table, a one-line summary, and a plot of each layer's statistic against K."""
+"""A plan for people: a Markdown table, a one-line summary, and a plot of each layer's statistic against K;
+for trial plans (``trials``) a table of every trial and a plot of accuracy against measured speed-up."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import numpy as np
 from tacjax.common.files import atomic_write_bytes
 from tacjax.plan.planner import Plan
 from tacjax.plan.predict import envelope
+from tacjax.plan.trials import TrialPlan
 
-__all__ = ["plan_summary", "plan_table", "plot_profile"]
+__all__ = ["plan_summary", "plan_table", "plot_profile", "plot_trials", "trials_table"]
 
 
 def plan_summary(plan: Plan) -> str:
@@ -82,6 +84,69 @@ def plot_profile(plan: Plan, path: str | os.PathLike) -> str:
                     label=f"{name}: {plan.layers[i].mode} K={plan.layers[i].k}")
     ax.set(xlabel="K (frames per chunk)", ylabel=f"{plan.statistic} (solid: envelope, dotted: raw)",
            title=f"order statistic per layer (T={prof.num_steps}, B={prof.batch})")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return atomic_write_bytes(os.fspath(path), buf.getvalue())
+
+
+def trials_table(result: TrialPlan) -> str:
+    """Markdown: one row per trial (baseline first), with each rung's validation accuracy and the
+    measured speed-up of the last rung it ran; the chosen plan in bold; a summary line after it."""
+    if not isinstance(result, TrialPlan):
+        raise TypeError(f"trials_table: `result` must be a tacjax.plan.TrialPlan; got "
+                        f"{type(result).__name__}.")
+    rungs = [f"rung {i} ({e} ep x {n})" for i, (_, e, n) in enumerate(result.rungs)]
+    head = "| plan | predicted speed-up | measured speed-up (last rung) | "
+    lines = [head + " | ".join(rungs) + " | note |",
+             "|---|---|---|" + "---|" * len(rungs) + "---|"]
+    for t in (result.baseline, *result.trials):
+        name = f"**{t.name}**" if t.name == result.name else t.name
+        pred = "-" if t.predicted_speedup is None else f"{t.predicted_speedup:.2f}x"
+        accs = [f"{100 * a:.2f}%" for a in t.accuracies] + ["-"] * (len(rungs) - len(t.accuracies))
+        note = "reference" if t is result.baseline else "" if t.feasible else "below the speed-up target"
+        lines.append(f"| {name} | {pred} | {t.speedups[-1]:.2f}x | " + " | ".join(accs) + f" | {note} |")
+    b = result.budget
+    target = (f"measured speed-up >= {b.value:g}, most accurate" if b.kind == "speedup" else
+              f"validation accuracy >= the baseline's - {b.value:g} pts, fastest")
+    missed = "" if result.met else " (NO candidate reached the target: the fastest is returned)"
+    lines += ["", f"Budget: {target}. Chosen: `{result.name}`, {100 * result.accuracy:.2f}% on the "
+              f"validation data at {result.speedup:.2f}x{missed}; {len(result.trials)} candidates, "
+              f"{result.wall_s:.0f} s."]
+    return "\n".join(lines)
+
+
+def plot_trials(result: TrialPlan, path: str | os.PathLike) -> str:
+    """Plot validation accuracy against measured speed-up of every trial, one marker per rung, the
+    chosen plan circled and the baseline's accuracy as a line; write the PNG to ``path`` (atomically)."""
+    if not isinstance(result, TrialPlan):
+        raise TypeError(f"plot_trials: `result` must be a tacjax.plan.TrialPlan; got "
+                        f"{type(result).__name__}.")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    marks = "os^Dv"
+    for r in range(len(result.rungs)):
+        pts = [(t.speedups[r], 100 * t.accuracies[r]) for t in result.trials if len(t.accuracies) > r]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), marks[r % len(marks)], alpha=0.7, label=f"rung {r}")
+        if len(result.baseline.accuracies) > r:  # fewer rungs ran when no candidate reached a speed target
+            ax.axhline(100 * result.baseline.accuracies[r], ls=":", color=f"C{r}", lw=1)
+    chosen = [t for t in result.trials if t.name == result.name]
+    for t in chosen:
+        ax.plot([t.speedups[-1]], [100 * t.accuracies[-1]], "o", ms=14, mfc="none", color="k",
+                label=f"chosen {t.name}")
+        ax.annotate(t.name, (t.speedups[-1], 100 * t.accuracies[-1]), fontsize=7, xytext=(6, -10),
+                    textcoords="offset points")
+    if result.budget.kind == "speedup":
+        ax.axvline(result.budget.value, ls="--", color="grey", lw=1, label="speed-up target")
+    ax.set(xlabel="measured training speed-up over the baseline", ylabel="validation accuracy (%)",
+           title="trial plans (dotted: the baseline in each rung)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     buf = io.BytesIO()
