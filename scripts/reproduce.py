@@ -11,7 +11,9 @@ Configurations (per data set): ``baseline`` (every conv layer one call per frame
 (every conv layer aggregates K frames and preserves T steps; by default each of a chunk's K LIF
 steps gets the chunk current / K, see ``--tp-share``). ``--plan auto`` adds one configuration per T,
 ``plan_auto``, whose per-layer modes and K ``tacjax.plan`` chooses from a calibration batch before any
-training, and writes where it lands among the grid points into ``results.md``.
+training; ``--plan trials`` adds ``plan_trials``, chosen after the grid by short trainings of a
+shortlist judged on held-out data (``tacjax.plan.trial_plan``); ``--plan all`` both. Each is
+reported with where it lands among the grid points in ``results.md``.
 
 Protocols (``--smoke`` < default < ``--full``) are listed in ``tacjax.study.PROTOCOLS`` and written
 into the outputs. The default needs no download: synthetic events, plus Fashion-MNIST when it is
@@ -51,9 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tp-share", default="mean", choices=("mean", "repeat"),
                    help="TAC-TP: each of a chunk's K LIF steps gets current/K (mean, default) or the whole "
                    "chunk current (repeat, the reference code; saturated the neurons in our runs)")
-    p.add_argument("--plan", default="none", choices=("none", "auto"),
+    p.add_argument("--plan", default="none", choices=("none", "auto", "trials", "all"),
                    help="auto: also train the per-layer plan tacjax.plan chooses from a calibration batch "
-                   "(fastest plan with a predicted drop <= 1 point) and report where it lands among the grid")
+                   "(fastest plan with a predicted drop <= 1 point); trials: after the grid, the plan chosen "
+                   "by short trainings of a shortlist at the grid's median speed-up "
+                   "(tacjax.plan.trial_plan); "
+                   "all: both; each reported with where it lands among the grid")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 

@@ -39,6 +39,8 @@ class Prepared:
         encoder: ``T -> encoder`` for ``fit`` (inputs -> time-major ``[T, B, ...]``).
         raster_input: ``T -> one test sample [T, 1, ...]`` for the spike raster, or None.
         source: where the data came from.
+        validation: ``n -> (inputs, labels)``, up to ``n`` samples held out from both ``train`` and
+            ``test`` (for ``--plan trials``), or None where the data set has none to spare.
     """
 
     name: str
@@ -51,6 +53,7 @@ class Prepared:
     encoder: Callable[[int], Callable]
     raster_input: Callable[[int], np.ndarray] | None
     source: str
+    validation: Callable[[int], tuple] | None = None
 
 
 def _section(name: str, opts: StudyOptions) -> dict:
@@ -91,7 +94,8 @@ def _synthetic(opts: StudyOptions, out_dir: str) -> Prepared:
 
     configs = grid(p["num_steps"], p["ks"], p["tp_ks"], len(p["channels"]))
     return Prepared("synthetic", p, train, test, configs, out_dir, build, lambda t: events_encoder(),
-                    lambda t: test[0][:1].transpose(1, 0, 2, 3, 4), "tacjax.data.synthetic_events")
+                    lambda t: test[0][:1].transpose(1, 0, 2, 3, 4), "tacjax.data.synthetic_events",
+                    lambda n: synthetic_events(n, seed=opts.seed + 2000, **kw))
 
 
 def _subset(data: tuple, n: int | None, name: str, split: str, field: str, opts: StudyOptions) -> tuple:
@@ -143,8 +147,10 @@ def _images(name: str, opts: StudyOptions, out_dir: str) -> Prepared:
     for t, ks in p["grids"]:
         configs += grid(t, ks, [q for q in p["tp_ks"] if q <= t], len(p["channels"]), prefix=f"T{t}_")
     source = f"{found[0].parent} ({found[2]})" if found else "?"
+    spare = len(tr[1]) - len(ytr)  # the training split's images after the subset
+    validation = (lambda n: (tr[0][len(ytr): len(ytr) + n], tr[1][len(ytr): len(ytr) + n])) if spare else None
     return Prepared(name, p, (xtr, ytr), (xte, yte), configs, out_dir, build, rate_encoder, raster_input,
-                    source)
+                    source, validation)
 
 
 def _dvs(opts: StudyOptions, out_dir: str) -> Prepared:

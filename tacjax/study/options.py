@@ -24,7 +24,7 @@ FLAGS = {
 }  # fmt: skip
 LOSSES = ("membrane", "count")
 SHARES = ("mean", "repeat")
-PLANS = ("none", "auto")
+PLANS = ("none", "auto", "trials", "all")
 
 
 class OptionError(ValueError):
@@ -47,8 +47,10 @@ class StudyOptions:
         loss: ``"membrane"`` (cross-entropy on the mean readout membrane) or ``"count"``.
         tp_share: TAC-TP current sharing, ``"mean"`` (current / K per step) or ``"repeat"``.
         progress: show progress bars.
-        plan: ``"none"``, or ``"auto"``: also train the per-layer plan ``tacjax.plan`` chooses from a
-            calibration batch (``tacjax.study.autoplan``) and report where it lands among the grid.
+        plan: ``"none"``; ``"auto"``: also train the per-layer plan ``tacjax.plan`` chooses from a
+            calibration batch (``tacjax.study.autoplan``) and report where it lands among the grid;
+            ``"trials"``: after the grid, the plan ``tacjax.plan.trial_plan`` chooses by short
+            trainings at the grid's median speed-up (``tacjax.study.trialplan``); ``"all"``: both.
     """
 
     protocol: str = "default"

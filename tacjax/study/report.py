@@ -71,6 +71,22 @@ def _plan_lines(runs: list[dict], summary: dict) -> list[str]:
     lines = [f"### Automatic plan `{summary['label']}` (T={summary['num_steps']}, --plan auto)\n",
              f"Calibration: {summary['calibration']}; planned in {summary['plan_s']:.1f} s. "
              f"Profile plot: `{os.path.basename(summary['plot'])}`.\n", summary["table"], ""]
+    return lines + _placement_lines(runs, summary)
+
+
+def _trial_lines(runs: list[dict], summary: dict) -> list[str]:
+    head = f"### Trial plan `{summary['label']}` (T={summary['num_steps']}, --plan trials)\n"
+    if "skipped" in summary:
+        return [head, f"Skipped: {summary['skipped']}.\n"]
+    lines = [head, f"Target: the grid's median measured training speed-up, {summary['target_speedup']:.2f}x; "
+             f"shortlist: predicted speed-up >= {summary['shortlist_floor']:.2f}x; validation: "
+             f"{summary['validation']}; chosen in {summary['plan_s']:.0f} s. Plot: "
+             f"`{os.path.basename(summary['plot'])}`.\n", summary["table"], ""]
+    return lines + _placement_lines(runs, summary)
+
+
+def _placement_lines(runs: list[dict], summary: dict) -> list[str]:
+    lines = []
     place = plan_placement(runs, summary["label"])
     if place is None:
         return lines + ["Not trained yet.\n"]
@@ -109,7 +125,8 @@ def _status(results: dict) -> list[str]:
 
 def markdown(results: dict) -> str:
     """``results.md``: protocol, runtime, then one table per data set (one row per configuration), each
-    followed by its automatic plans (``--plan auto``: table, placement among the grid points)."""
+    followed by its automatic plans (``--plan auto``: table, placement among the grid points) and
+    trial plans (``--plan trials``: every trial, placement)."""
     lines = [f"# TAC study results\n\nProtocol: {results['protocol']}\n", *_status(results),
              f"Runtime: config `{results['runtime']['config']}`, JAX {results['runtime']['jax']}, "
              f"{results['runtime']['cpu_count']} CPUs, devices {results['runtime']['devices']}; "
@@ -134,6 +151,8 @@ def markdown(results: dict) -> str:
         lines.append("")
         for summary in res.get("plans", []):
             lines += _plan_lines(res["runs"], summary)
+        for summary in res.get("trials", []):
+            lines += _trial_lines(res["runs"], summary)
     return "\n".join(lines)
 
 
@@ -212,5 +231,6 @@ def plots(results: dict, out_dir: str | os.PathLike, raster) -> list[str]:
         written.append(_save(fig, os.path.join(out_dir, "spike_raster.png")))
         plt.close(fig)
     for res in results["datasets"].values():
-        written += [s["plot"] for s in (res or {}).get("plans", [])]  # written when the plan was made
+        made = [*(res or {}).get("plans", []), *(res or {}).get("trials", [])]
+        written += [s["plot"] for s in made if "plot" in s]  # written when the plan was made
     return written

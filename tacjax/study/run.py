@@ -22,6 +22,7 @@ from tacjax.study.datasets import DataUnavailable, Prepared, prepare
 from tacjax.study.options import OptionError, StudyOptions, check_options, overrides, prepare_out
 from tacjax.study.protocols import PROTOCOLS, selected_datasets
 from tacjax.study.report import add_speedups, markdown, plots, write_results
+from tacjax.study.trialplan import trial_plan_config
 from tacjax.train import fit
 
 __all__ = ["run_config", "run_study"]
@@ -99,6 +100,28 @@ def _add_configs(data: Prepared, extra: Sequence[Config]) -> None:
     data.configs += list(extra)
 
 
+def _guarded(results: dict, dataset: str, label: str, save: Callable[[], None], fn: Callable):
+    """``fn()``; on any exception record where the study stopped, save the results, and re-raise."""
+    try:
+        return fn()
+    except BaseException as e:
+        results["stopped"] = {"dataset": dataset, "config": label, "error": f"{type(e).__name__}: {e}"}
+        save()
+        raise
+
+
+def _record(results: dict, dataset: str, data: Prepared, config: Config, opts: StudyOptions,
+            save: Callable[[], None]):
+    """Train ``config`` (``run_config``), append its row with the speed-ups, save; return the model."""
+    row, model = _guarded(results, dataset, config.label, save, lambda: run_config(config, data, opts))
+    rows = results["datasets"][dataset]["runs"]
+    rows.append(row)
+    add_speedups(rows)
+    results["configs_done"] += 1
+    save()
+    return model
+
+
 def _announce(opts: StudyOptions, info: dict, changed: list[str]) -> None:
     print(f"runtime: {json.dumps(info)}", flush=True)
     print(f"protocol: {PROTOCOLS[opts.protocol]['name']}", flush=True)
@@ -112,7 +135,8 @@ def _announce(opts: StudyOptions, info: dict, changed: list[str]) -> None:
 def _new_results(opts: StudyOptions, info: dict, changed: list[str], prepared: dict, argv) -> dict:
     """The results before the first row: protocol text, runtime, and an empty table per data set."""
     text = f"; loss: {opts.loss} cross-entropy; TAC-TP share: {opts.tp_share}; seed {opts.seed}"
-    text += "; plus the automatic per-layer plan (--plan auto)" if opts.plan == "auto" else ""
+    text += "; plus the automatic per-layer plan (--plan auto)" if opts.plan in ("auto", "all") else ""
+    text += "; plus the trial plan (--plan trials)" if opts.plan in ("trials", "all") else ""
     text += f"; OVERRIDDEN by {', '.join(changed)}" if changed else ""
     return {"protocol": PROTOCOLS[opts.protocol]["name"] + text, "protocol_key": opts.protocol,
             "runtime": info, "argv": None if argv is None else list(argv), "seed": opts.seed,
@@ -128,8 +152,11 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
 
     Args:
         options: what to run (``StudyOptions``; the flags of ``scripts/reproduce.py``). With
-            ``plan="auto"`` each data set also trains its automatic plan (``autoplan.auto_plans``),
-            computed before any training, and ``datasets[name]["plans"]`` holds its summaries.
+            ``plan="auto"`` (or ``"all"``) each data set also trains its automatic plan
+            (``autoplan.auto_plans``), computed before any training, and ``datasets[name]["plans"]``
+            holds its summaries; with ``plan="trials"`` (or ``"all"``) each T's trial plan
+            (``trialplan.trial_plan_config``) is chosen after that T's grid and trained last, and
+            ``datasets[name]["trials"]`` holds its summaries.
         argv: the command line, recorded in ``results.json`` (None: not recorded).
         extra_configs: ``Prepared -> configurations`` run after each data set's grid (e.g. a
             per-layer plan); each is built once before any training (so a bad one stops the
@@ -158,7 +185,7 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
     prepared = _prepare_all(opts, selected_datasets(opts.dataset, opts.protocol))
     plans = {}
     for data in prepared.values():
-        if data is not None and opts.plan == "auto":
+        if data is not None and opts.plan in ("auto", "all"):
             configs, plans[data.name] = auto_plans(data, opts)
             _add_configs(data, configs)
         if data is not None and extra_configs is not None:
@@ -177,21 +204,20 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
         if data is None:
             continue
         print(f"== {name}", flush=True)
-        rows = results["datasets"][name]["runs"]
+        res = results["datasets"][name]
         for config in data.configs:
-            try:
-                row, model = run_config(config, data, opts)
-            except BaseException as e:
-                error = f"{type(e).__name__}: {e}"
-                results["stopped"] = {"dataset": name, "config": config.label, "error": error}
-                save()
-                raise
-            rows.append(row)
-            add_speedups(rows)
-            results["configs_done"] += 1
+            model = _record(results, name, data, config, opts, save)
             if raster is None and data.raster_input is not None and config.mode == "baseline":
                 raster = (name, (model, data.raster_input(config.num_steps)))
-            save()
+        if opts.plan in ("trials", "all"):  # after the grid: the target is its measured median speed-up
+            for base in [c for c in data.configs if c.mode == "baseline"]:
+                label = base.label.replace("baseline", "plan_trials")
+                planned, summary = _guarded(results, name, label, save, lambda b=base, d=data, r=res["runs"]:
+                                            trial_plan_config(d, b, r, opts))
+                res.setdefault("trials", []).append(summary)
+                if planned is not None:
+                    results["configs_total"] += 1
+                    _record(results, name, data, planned, opts, save)
     results["complete"] = True
     results["plots"] = plots(results, out, raster)
     save()

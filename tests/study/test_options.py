@@ -15,7 +15,7 @@ from tacjax.study.options import overrides
     ("epochs", True, "an int >= 1"), ("seed", -1, "an int >= 0"), ("seed", None, "an int >= 0"),
     ("protocol", "huge", "one of"), ("dataset", "cifar", "one of"), ("loss", "mse", "one of"),
     ("tp_share", "sum", "one of"), ("progress", "no", "a bool"), ("out", "", "a folder path"),
-    ("plan", "manual", "one of ('none', 'auto')"),
+    ("plan", "manual", "one of ('none', 'auto', 'trials', 'all')"),
 ])  # fmt: skip
 def test_bad_values_name_flag_option_and_value(field, value, expected):
     with pytest.raises(OptionError) as e:
