@@ -119,8 +119,9 @@ def trials_table(result: TrialPlan) -> str:
 
 
 def plot_trials(result: TrialPlan, path: str | os.PathLike) -> str:
-    """Plot validation accuracy against measured speed-up of every trial, one marker per rung, the
-    chosen plan circled and the baseline's accuracy as a line; write the PNG to ``path`` (atomically)."""
+    """Plot validation accuracy against measured speed-up of every trial, one marker per rung (grey
+    crosses: dropped for a speed-up target), the chosen plan circled and the baseline's accuracy per
+    rung as a dotted line; write the PNG to ``path`` (atomically) and return it as a string."""
     if not isinstance(result, TrialPlan):
         raise TypeError(f"plot_trials: `result` must be a tacjax.plan.TrialPlan; got "
                         f"{type(result).__name__}.")
@@ -132,9 +133,13 @@ def plot_trials(result: TrialPlan, path: str | os.PathLike) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     marks = "os^Dv"
     for r in range(len(result.rungs)):
-        pts = [(t.speedups[r], 100 * t.accuracies[r]) for t in result.trials if len(t.accuracies) > r]
+        pts = [(t.speedups[r], 100 * t.accuracies[r]) for t in result.trials if len(t.accuracies) > r
+               and t.feasible]
         if pts:
             ax.plot(*zip(*pts, strict=True), marks[r % len(marks)], alpha=0.7, label=f"rung {r}")
+    slow = [(t.speedups[0], 100 * t.accuracies[0]) for t in result.trials if not t.feasible]
+    if slow:
+        ax.plot(*zip(*slow, strict=True), "x", color="grey", label="below the speed-up target")
         if len(result.baseline.accuracies) > r:  # fewer rungs ran when no candidate reached a speed target
             ax.axhline(100 * result.baseline.accuracies[r], ls=":", color=f"C{r}", lw=1)
     chosen = [t for t in result.trials if t.name == result.name]

@@ -13,8 +13,10 @@ from a notebook::
 
 Modules: ``protocols`` (the protocols and data sets as data), ``options`` (the options, one per flag,
 and their checks), ``configs`` (a (kind, K) grid point -> per-layer modes and K), ``datasets`` (each
-data set loaded with its configurations, model builder and encoder), ``run`` (the one loop),
-``report`` (speed-ups, Markdown, JSON, plots). Nothing here is jittable: it drives ``tacjax.train.fit``.
+data set loaded with its configurations, model builder, encoder and held-out data), ``run`` (the one
+loop), ``autoplan`` (``--plan auto``: the planner's choice, before training), ``trialplan``
+(``--plan trials``: the trial plan, after the grid), ``report`` (speed-ups, Markdown, JSON, plots).
+Nothing here is jittable: it drives ``tacjax.train.fit``.
 
 To add a configuration kind, build ``Config`` objects with their own per-layer ``modes`` and ``ks``
 and pass ``run_study(..., extra_configs=lambda data: [...])``; they are trained, timed, written and
