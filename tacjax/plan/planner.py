@@ -137,6 +137,13 @@ def _check_options(statistic, drop_per_unit, neuron_cost, candidate_ks) -> tuple
     return tuple(sorted(set(ks)))
 
 
+def _check_profile(model, profile, fn: str) -> None:
+    want = (*(f"conv{i + 1}" for i in range(model.num_layers)), "fc")
+    if not isinstance(profile, OrderProfile) or profile.layers != want:
+        raise ValueError(f"{fn}: `profile` must be order_profile of this model (layers {want}); got "
+                         f"{type(profile).__name__}.")
+
+
 def _options(steps: int, candidate_ks: tuple[int, ...] | None) -> list[tuple[str, int]]:
     ks = [k for k in (candidate_ks or range(2, steps + 1)) if k <= steps]
     return [("baseline", 1)] + [(m, k) for m in ("tac", "tac_tp") for k in ks]
@@ -179,11 +186,7 @@ def choose_plan(model, profile: OrderProfile, budget: Budget, *, statistic: str 
     budget = _check_budget(budget)
     cands = _check_options(statistic, drop_per_unit, neuron_cost, candidate_ks)
     model = baseline_model(model)
-    want = (*(f"conv{i + 1}" for i in range(model.num_layers)), "fc")
-    ours = isinstance(profile, OrderProfile) and profile.layers == want
-    if not ours:
-        raise ValueError(f"{_FN}: `profile` must be order_profile of this model (layers {want}); got "
-                         f"{type(profile).__name__}.")
+    _check_profile(model, profile, _FN)
     t = profile.num_steps  # T of the calibration batch: the plan is for that T
     env = envelope(profile.scores[statistic])
     base_modes, base_ks = ("baseline",) * model.num_layers, (1,) * model.num_layers

@@ -16,6 +16,16 @@ from tacjax.plan.trials import TrialPlan
 __all__ = ["plan_summary", "plan_table", "plot_profile", "plot_trials", "trials_table"]
 
 
+def _write_png(fig, path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return atomic_write_bytes(os.fspath(path), buf.getvalue())
+
+
 def plan_summary(plan: Plan) -> str:
     """One line: budget, predicted speed-up, drop and conv calls of ``plan``."""
     if not isinstance(plan, Plan):
@@ -85,11 +95,7 @@ def plot_profile(plan: Plan, path: str | os.PathLike) -> str:
     ax.set(xlabel="K (frames per chunk)", ylabel=f"{plan.statistic} (solid: envelope, dotted: raw)",
            title=f"order statistic per layer (T={prof.num_steps}, B={prof.batch})")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return atomic_write_bytes(os.fspath(path), buf.getvalue())
+    return _write_png(fig, path)
 
 
 def trials_table(result: TrialPlan) -> str:
@@ -153,8 +159,4 @@ def plot_trials(result: TrialPlan, path: str | os.PathLike) -> str:
     ax.set(xlabel="measured training speed-up over the baseline", ylabel="validation accuracy (%)",
            title="trial plans (dotted: the baseline in each rung)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return atomic_write_bytes(os.fspath(path), buf.getvalue())
+    return _write_png(fig, path)

@@ -34,7 +34,15 @@ from typing import NamedTuple
 import numpy as np
 
 from tacjax.plan.names import parse_plan_name, plan_name
-from tacjax.plan.planner import DEFAULT_STATISTIC, Budget, _check_budget, _check_options, _enumerate
+from tacjax.plan.planner import (
+    DEFAULT_STATISTIC,
+    Budget,
+    _check_budget,
+    _check_options,
+    _check_profile,
+    _enumerate,
+    _number,
+)
 from tacjax.plan.predict import NEURON_COST, envelope, layer_losses, plan_specs, plan_work
 from tacjax.plan.profile import OrderProfile, baseline_model
 
@@ -138,13 +146,11 @@ def shortlist(model, profile: OrderProfile, *, size: int = 12, min_speedup: floa
         raise ValueError(f"{fn}: `size` must be an int >= 1; got {size!r}.")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"{fn}: `seed` must be an int >= 0; got {seed!r}.")
-    _check_budget(Budget("speedup", min_speedup))
+    if not _number(min_speedup) or min_speedup < 1:
+        raise ValueError(f"{fn}: `min_speedup` must be a finite number >= 1; got {min_speedup!r}.")
     cands = _check_options(statistic, 0.0, neuron_cost, candidate_ks)
     model = baseline_model(model)
-    want = (*(f"conv{i + 1}" for i in range(model.num_layers)), "fc")
-    if not isinstance(profile, OrderProfile) or profile.layers != want:
-        raise ValueError(f"{fn}: `profile` must be order_profile of this model (layers {want}); got "
-                         f"{type(profile).__name__}.")
+    _check_profile(model, profile, fn)
     t = profile.num_steps
     cands = cands or tuple(2 ** i for i in range(1, t.bit_length()) if 2 ** i <= t)
     env = envelope(profile.scores[statistic])

@@ -78,7 +78,7 @@ def test_shortlist_takes_the_least_loss_half_and_a_seeded_draw(profile):
 
 
 @pytest.mark.parametrize("kw, msg", [(dict(size=0), "`size`"), (dict(seed=-1), "`seed`"),
-                                     (dict(min_speedup=0.5), "budget.value"),
+                                     (dict(min_speedup=0.5), "`min_speedup` must be a finite number >= 1"),
                                      (dict(min_speedup=1e3), "exceeds the largest predicted speed-up"),
                                      (dict(candidate_ks=[1]), "candidate_ks")])
 def test_shortlist_bad_input(profile, kw, msg):
