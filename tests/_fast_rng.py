@@ -15,7 +15,8 @@ import math
 from jax._src import core
 from jax._src.random import threefry2x32
 
-original = threefry2x32._threefry_random_bits_partitionable
+#: JAX's function, or None where this JAX has no such private function (then nothing is changed).
+original = getattr(threefry2x32, "_threefry_random_bits_partitionable", None)
 
 
 def flat_bits(key, bit_width, shape):
@@ -26,5 +27,7 @@ def flat_bits(key, bit_width, shape):
 
 
 def install() -> None:
-    """Route JAX's partitionable threefry bits through ``flat_bits`` for this process."""
-    threefry2x32._threefry_random_bits_partitionable = flat_bits
+    """Route JAX's partitionable threefry bits through ``flat_bits`` for this process (a no-op where
+    the private function is missing, so a JAX upgrade costs speed, never a wrong number)."""
+    if original is not None:
+        threefry2x32._threefry_random_bits_partitionable = flat_bits

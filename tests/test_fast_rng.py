@@ -7,6 +7,8 @@ import pytest
 from jax._src.random import threefry2x32
 
 SHAPES = [(), (7,), (4, 3, 5), (3, 1, 2, 2, 3)]
+pytestmark = pytest.mark.skipif(_fast_rng.original is None, reason="this JAX has no "
+                                "_threefry_random_bits_partitionable: tests/_fast_rng.py changes nothing")
 
 
 def test_installed_for_the_test_session():
