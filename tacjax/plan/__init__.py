@@ -35,7 +35,7 @@ from tacjax.plan.planner import (
     choose_plan,
     plan,
 )
-from tacjax.plan.predict import NEURON_COST, envelope, layer_losses, plan_specs, plan_work
+from tacjax.plan.predict import NEURON_COST, envelope, layer_losses, plan_specs, plan_work, predicted_speedups
 from tacjax.plan.profile import OrderProfile, order_profile
 from tacjax.plan.report import plan_summary, plan_table, plot_profile, plot_trials, trials_table
 from tacjax.plan.stats import OFFSETS, STATISTICS, OrderScores, frame_gram, order_scores
@@ -70,6 +70,7 @@ __all__ = [
     "plan_work",
     "plot_profile",
     "plot_trials",
+    "predicted_speedups",
     "rung_protocol",
     "shortlist",
     "trial_plan",

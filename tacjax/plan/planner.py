@@ -28,7 +28,15 @@ from typing import NamedTuple
 
 from tacjax.aggregate import conv_calls
 from tacjax.cost import naive_energy, sata_energy
-from tacjax.plan.predict import NEURON_COST, envelope, layer_losses, plan_specs, plan_work, steps_through
+from tacjax.plan.predict import (
+    NEURON_COST,
+    envelope,
+    layer_losses,
+    plan_specs,
+    plan_work,
+    predicted_speedups,
+    steps_through,
+)
 from tacjax.plan.profile import OrderProfile, baseline_model, order_profile
 from tacjax.plan.stats import STATISTICS
 
@@ -189,13 +197,10 @@ def choose_plan(model, profile: OrderProfile, budget: Budget, *, statistic: str 
     _check_profile(model, profile, _FN)
     t = profile.num_steps  # T of the calibration batch: the plan is for that T
     env = envelope(profile.scores[statistic])
-    base_modes, base_ks = ("baseline",) * model.num_layers, (1,) * model.num_layers
-    base_work = plan_work(plan_specs(model, base_modes, base_ks, num_steps=t), neuron_cost)
-    scored = []
-    for modes, ks in _enumerate(t, model.num_layers, cands):
-        loss = sum(layer_losses(env, modes, ks))
-        speedup = base_work / plan_work(plan_specs(model, modes, ks, num_steps=t), neuron_cost)
-        scored.append((loss, speedup, modes, ks))
+    plans = _enumerate(t, model.num_layers, cands)
+    speedups = predicted_speedups(model, plans, num_steps=t, neuron_cost=neuron_cost)
+    scored = [(sum(layer_losses(env, modes, ks)), speedup, modes, ks)
+              for (modes, ks), speedup in zip(plans, speedups, strict=True)]
     if budget.kind == "speedup":
         ok = [s for s in scored if s[1] >= budget.value * (1 - 1e-9)]
         if not ok:

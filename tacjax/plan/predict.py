@@ -38,7 +38,7 @@ import numpy as np
 
 from tacjax.cost import counts, mnist_specs
 
-__all__ = ["NEURON_COST", "envelope", "layer_losses", "plan_specs", "plan_work"]
+__all__ = ["NEURON_COST", "envelope", "layer_losses", "plan_specs", "plan_work", "predicted_speedups"]
 
 #: Default MAC-equivalents of one LIF neuron update (see the module doc).
 NEURON_COST = 500.0
@@ -97,6 +97,13 @@ def plan_work(specs, neuron_cost: float = NEURON_COST) -> float:
         c = counts(s)
         total += c.macs + c.accumulates + neuron_cost * c.neuron_updates
     return float(total)
+
+
+def predicted_speedups(model, plans, *, num_steps: int, neuron_cost: float = NEURON_COST) -> list[float]:
+    """Baseline dense work / each plan's (``plan_work``) for ``plans``, an iterable of ``(modes, ks)``."""
+    n = model.num_layers
+    base = plan_work(plan_specs(model, ("baseline",) * n, (1,) * n, num_steps=num_steps), neuron_cost)
+    return [base / plan_work(plan_specs(model, m, k, num_steps=num_steps), neuron_cost) for m, k in plans]
 
 
 def steps_through(num_steps: int, modes: Sequence[str], ks: Sequence[int]) -> list[int]:

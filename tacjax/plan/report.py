@@ -143,11 +143,11 @@ def plot_trials(result: TrialPlan, path: str | os.PathLike) -> str:
                and t.feasible]
         if pts:
             ax.plot(*zip(*pts, strict=True), marks[r % len(marks)], alpha=0.7, label=f"rung {r}")
+        if len(result.baseline.accuracies) > r:  # fewer rungs ran when no candidate reached a speed target
+            ax.axhline(100 * result.baseline.accuracies[r], ls=":", color=f"C{r}", lw=1)
     slow = [(t.speedups[0], 100 * t.accuracies[0]) for t in result.trials if not t.feasible]
     if slow:
         ax.plot(*zip(*slow, strict=True), "x", color="grey", label="below the speed-up target")
-        if len(result.baseline.accuracies) > r:  # fewer rungs ran when no candidate reached a speed target
-            ax.axhline(100 * result.baseline.accuracies[r], ls=":", color=f"C{r}", lw=1)
     chosen = [t for t in result.trials if t.name == result.name]
     for t in chosen:
         ax.plot([t.speedups[-1]], [100 * t.accuracies[-1]], "o", ms=14, mfc="none", color="k",

@@ -43,7 +43,7 @@ from tacjax.plan.planner import (
     _enumerate,
     _number,
 )
-from tacjax.plan.predict import NEURON_COST, envelope, layer_losses, plan_specs, plan_work
+from tacjax.plan.predict import NEURON_COST, envelope, layer_losses, predicted_speedups
 from tacjax.plan.profile import OrderProfile, baseline_model
 
 __all__ = ["Trial", "TrialPlan", "rung_protocol", "shortlist", "trial_plan"]
@@ -154,14 +154,10 @@ def shortlist(model, profile: OrderProfile, *, size: int = 12, min_speedup: floa
     t = profile.num_steps
     cands = cands or tuple(2 ** i for i in range(1, t.bit_length()) if 2 ** i <= t)
     env = envelope(profile.scores[statistic])
-    n = model.num_layers
-    base_work = plan_work(plan_specs(model, ("baseline",) * n, (1,) * n, num_steps=t), neuron_cost)
-    scored = []
-    for modes, ks in _enumerate(t, n, cands):
-        if all(m == "baseline" for m in modes):
-            continue
-        speed = base_work / plan_work(plan_specs(model, modes, ks, num_steps=t), neuron_cost)
-        scored.append((float(sum(layer_losses(env, modes, ks))), -speed, modes, ks))
+    plans = [p for p in _enumerate(t, model.num_layers, cands) if any(m != "baseline" for m in p[0])]
+    speeds = predicted_speedups(model, plans, num_steps=t, neuron_cost=neuron_cost)
+    scored = [(float(sum(layer_losses(env, modes, ks))), -speed, modes, ks)
+              for (modes, ks), speed in zip(plans, speeds, strict=True)]
     fast = sorted(s for s in scored if -s[1] >= min_speedup * (1 - 1e-9))
     if not fast:
         raise ValueError(f"{fn}: `min_speedup` {min_speedup} exceeds the largest predicted speed-up of any "
@@ -278,15 +274,18 @@ def trial_plan(build: Callable[[tuple[str, ...], tuple[int, ...]], object], cand
         bar = tqdm(total=len(cands) + 1, desc="trial plans", unit="run", leave=False)
 
     def run(modes, ks, e, n) -> tuple[float, float]:
+        name = plan_name(modes, ks)
+        if bar is not None:
+            bar.set_postfix_str(name)
         hist = fit(build(modes, ks), (train[0][:n], train[1][:n]), val, encoder=encoder, epochs=e,
                    batch_size=batch_size, learning_rate=learning_rate, seed=seed, loss=loss, progress=False,
-                   desc=plan_name(modes, ks))
+                   desc=name)
         if bar is not None:
-            bar.set_postfix_str(plan_name(modes, ks))
             bar.update()
         return float(hist[-1]["test_accuracy"]), float(np.mean([h["train_time_s"] for h in hist]))
 
-    records = {c: ([], [], True) for c in [base_plan, *cands]}
+    records = {c: ([], []) for c in [base_plan, *cands]}  # plan -> (speed-ups, accuracies) per rung
+    slow = set()  # dropped at rung 0 for a speed-up target
     alive = list(cands)
     try:
         for r, (_, e, n) in enumerate(protos):
@@ -303,10 +302,8 @@ def trial_plan(build: Callable[[tuple[str, ...], tuple[int, ...]], object], cand
                 records[c][0].append(base_s / secs)
                 records[c][1].append(acc)
             if r == 0 and budget.kind == "speedup":
-                for c in alive:
-                    if records[c][0][0] < budget.value:
-                        records[c] = (records[c][0], records[c][1], False)
-                alive = [c for c in alive if records[c][2]]
+                slow = {c for c in alive if records[c][0][0] < budget.value}
+                alive = [c for c in alive if c not in slow]
                 if not alive:  # nothing reached the target: no more rungs, the fastest is returned
                     alive = [max(cands, key=lambda c: records[c][0][0])]
                     break
@@ -315,9 +312,9 @@ def trial_plan(build: Callable[[tuple[str, ...], tuple[int, ...]], object], cand
             bar.close()
 
     def trial(c) -> Trial:
-        sp, acc, ok = records[c]
+        sp, acc = records[c]
         name = plan_name(*c)
-        return Trial(name, c[0], c[1], predicted.get(name), tuple(sp), tuple(acc), ok)
+        return Trial(name, c[0], c[1], predicted.get(name), tuple(sp), tuple(acc), c not in slow)
 
     base = trial(base_plan)
     trials = tuple(trial(c) for c in cands)

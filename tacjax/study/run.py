@@ -22,6 +22,7 @@ from tacjax.study.datasets import DataUnavailable, Prepared, prepare
 from tacjax.study.options import OptionError, StudyOptions, check_options, overrides, prepare_out
 from tacjax.study.protocols import PROTOCOLS, selected_datasets
 from tacjax.study.report import add_speedups, markdown, plots, write_results
+from tacjax.study.trialplan import LABEL as TRIALS_LABEL
 from tacjax.study.trialplan import trial_plan_config
 from tacjax.train import fit
 
@@ -211,7 +212,7 @@ def run_study(options: StudyOptions, *, argv: Sequence[str] | None = None,
                 raster = (name, (model, data.raster_input(config.num_steps)))
         if opts.plan in ("trials", "all"):  # after the grid: the target is its measured median speed-up
             for base in [c for c in data.configs if c.mode == "baseline"]:
-                label = base.label.replace("baseline", "plan_trials")
+                label = base.label[: -len("baseline")] + TRIALS_LABEL
                 planned, summary = _guarded(results, name, label, save, lambda b=base, d=data, r=res["runs"]:
                                             trial_plan_config(d, b, r, opts))
                 res.setdefault("trials", []).append(summary)

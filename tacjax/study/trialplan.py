@@ -61,9 +61,8 @@ def trial_plan_config(data: Prepared, base: Config, rows: list[dict], opts: Stud
         Budget,
         order_profile,
         plan_name,
-        plan_specs,
-        plan_work,
         plot_trials,
+        predicted_speedups,
         shortlist,
         trial_plan,
         trials_table,
@@ -90,10 +89,8 @@ def trial_plan_config(data: Prepared, base: Config, rows: list[dict], opts: Stud
         print(f"  [{data.name}] {e} Shortlisting from every plan.", flush=True)
         floor = 1.0
         cands = shortlist(model, profile, size=SHORTLIST, min_speedup=floor, seed=opts.seed)
-    n_layers = model.num_layers
-    base_work = plan_work(plan_specs(model, ("baseline",) * n_layers, (1,) * n_layers, num_steps=t))
-    predicted = {plan_name(m, k): base_work / plan_work(plan_specs(model, m, k, num_steps=t))
-                 for m, k in cands}
+    predicted = {plan_name(*c): s for c, s in zip(cands, predicted_speedups(model, cands, num_steps=t),
+                                                   strict=True)}
 
     def build(modes, ks):
         return data.build(Config(label, "plan", None, t, modes, ks))
